@@ -1,0 +1,38 @@
+# GAN Dojo: `make serve` serves, `make test` tests. Only python3, pip and apt are assumed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: serve test install install-test chromium bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch first and pinned: a CPU build here (a CUDA build on a GPU machine); never an unpinned CUDA pull
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+serve: install
+	$(VENV)/bin/gandojo serve --host $(HOST) --port $(PORT)
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; \
+	fi
+
+test: install chromium
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/bench_2d.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info backend/*.egg-info

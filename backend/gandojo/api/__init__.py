@@ -1,0 +1,1 @@
+"""FastAPI application: REST routes, the websocket and the static page."""

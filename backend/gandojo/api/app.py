@@ -1,0 +1,43 @@
+"""App assembly: settings, session manager, routes, websocket, plotly.js and the static page."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from ..engine.manager import SessionManager
+from ..settings import Settings
+from . import routes, websocket
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    device = settings.resolved_device()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.manager.close_all()
+
+    app = FastAPI(title="GAN Dojo", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.device = device
+    app.state.manager = SessionManager(device, settings.max_sessions, settings.fps)
+    app.include_router(routes.router)
+    app.include_router(websocket.router)
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+    if settings.frontend_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+    return app

@@ -1,0 +1,32 @@
+"""Request dependencies: the session manager, session lookup (404) and token checks (401/403)."""
+
+from __future__ import annotations
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..engine.manager import SessionManager, token_matches
+from ..engine.session import Session
+
+bearer = HTTPBearer(auto_error=False, description="the session token returned at creation")
+
+
+def get_manager(request: Request) -> SessionManager:
+    return request.app.state.manager
+
+
+def readable_session(sid: str, manager: SessionManager = Depends(get_manager)) -> Session:
+    s = manager.get(sid)
+    if s is None:
+        raise HTTPException(404, f"no session {sid!r} (ended, or never created)")
+    return s
+
+
+def writable_session(session: Session = Depends(readable_session),
+                     cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Session:
+    if cred is None:
+        raise HTTPException(401, "this call changes the session: send 'Authorization: Bearer <token>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if not token_matches(session, cred.credentials):
+        raise HTTPException(403, "the token does not belong to this session")
+    return session

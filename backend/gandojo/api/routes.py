@@ -1,0 +1,133 @@
+"""REST routes: health, datasets, presets and session control (thin: validate, call engine, serialize)."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from .. import __version__
+from ..engine.manager import SessionLimitError, SessionManager
+from ..engine.render import render_png
+from ..engine.session import Session
+from ..gan.config import GanConfig, deep_merge
+from ..gan.datasets import DATASETS
+from ..gan.presets import PRESETS
+from .deps import get_manager, readable_session, writable_session
+from .schemas import CreateSession, ResetBody, StepBody, error_list
+
+router = APIRouter(prefix="/api")
+
+
+async def run(fut: Future, prefix: tuple = ("body",)) -> Any:
+    """Await an engine command; its config errors become 422s naming the field."""
+    try:
+        return await asyncio.wrap_future(fut)
+    except ValidationError as exc:
+        raise RequestValidationError(error_list(exc, prefix)) from None
+
+
+@router.get("/health")
+def health(request: Request) -> dict:
+    return {"status": "ok", "device": request.app.state.device, "version": __version__}
+
+
+@router.get("/datasets")
+def datasets() -> dict:
+    return {"default": "gaussians", "default_config": GanConfig().model_dump(), "datasets": [
+        {"name": d.name, "title": d.title, "view": {"x": list(d.view[0]), "y": list(d.view[1])},
+         "modes_total": d.modes_total} for d in DATASETS.values()]}
+
+
+@router.get("/presets")
+def presets() -> dict:
+    return {"presets": [{"name": p.name, "title": p.title, "explanation": p.explanation,
+                         "datasets": list(p.datasets), "config": p.config().model_dump()}
+                        for p in PRESETS.values()]}
+
+
+@router.get("/sessions")
+def list_sessions(manager: SessionManager = Depends(get_manager)) -> dict:
+    return {"count": len(manager), "max_sessions": manager.max_sessions}
+
+
+@router.post("/sessions", status_code=201)
+def create_session(body: CreateSession | None = None,
+                   manager: SessionManager = Depends(get_manager)) -> dict:
+    body = body or CreateSession()
+    base = GanConfig().model_dump()
+    if body.preset is not None:
+        if body.preset not in PRESETS:
+            raise RequestValidationError([{"loc": ["body", "preset"], "type": "enum",
+                                           "msg": f"unknown preset; known: {', '.join(PRESETS)}"}])
+        base = PRESETS[body.preset].config().model_dump()
+    try:
+        config = GanConfig.model_validate(deep_merge(base, body.config or {}))
+    except ValidationError as exc:
+        raise RequestValidationError(error_list(exc, ("body", "config"))) from None
+    try:
+        s = manager.create(body.dataset, config, body.seed)
+    except SessionLimitError as exc:
+        raise HTTPException(429, str(exc)) from None
+    return {"token": s.token, **s.info()}
+
+
+@router.get("/sessions/{sid}")
+def get_session(session: Session = Depends(readable_session)) -> dict:
+    return session.info()
+
+
+@router.delete("/sessions/{sid}", status_code=204, dependencies=[Depends(writable_session)])
+def delete_session(sid: str, manager: SessionManager = Depends(get_manager)) -> Response:
+    manager.delete(sid)
+    return Response(status_code=204)
+
+
+@router.patch("/sessions/{sid}/config")
+async def patch_config(patch: dict[str, Any] = Body(..., description="partial config"),
+                       session: Session = Depends(writable_session)) -> dict:
+    msg = await run(session.command("config", patch=patch))
+    return {"config": msg["config"], "rebuilt": msg["rebuilt"]}
+
+
+@router.post("/sessions/{sid}/step")
+async def step(body: StepBody | None = None,
+               session: Session = Depends(writable_session)) -> dict:
+    body = body or StepBody()
+    return await run(session.command("step", n=body.n, part=body.part))
+
+
+@router.post("/sessions/{sid}/play")
+async def play(session: Session = Depends(writable_session)) -> dict:
+    return await run(session.command("play"))
+
+
+@router.post("/sessions/{sid}/pause")
+async def pause(session: Session = Depends(writable_session)) -> dict:
+    return await run(session.command("pause"))
+
+
+@router.post("/sessions/{sid}/reset")
+async def reset(body: ResetBody | None = None,
+                session: Session = Depends(writable_session)) -> dict:
+    body = body or ResetBody()
+    return await run(session.command("reset", dataset=body.dataset, seed=body.seed))
+
+
+@router.get("/sessions/{sid}/snapshot")
+async def snapshot(session: Session = Depends(readable_session)) -> JSONResponse:
+    frame = await run(session.command("snapshot"))
+    return JSONResponse({"id": session.id, **frame.to_json()})
+
+
+@router.get("/sessions/{sid}/snapshot.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+async def snapshot_png(session: Session = Depends(readable_session)) -> Response:
+    frame = await run(session.command("snapshot"))
+    png = await asyncio.to_thread(render_png, frame)
+    return Response(png, media_type="image/png")

@@ -1,0 +1,86 @@
+"""Request bodies and websocket commands, with bounds; errors name the field that broke them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..gan.datasets import DATASETS
+
+DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
+MAX_STEP_N = 10_000
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateSession(_Body):
+    dataset: DatasetName = "gaussians"
+    seed: Seed | None = None
+    preset: str | None = Field(None, max_length=64)
+    config: dict[str, Any] | None = Field(None, description="partial config, merged onto the defaults")
+
+
+class StepBody(_Body):
+    n: int = Field(1, ge=1, le=MAX_STEP_N)
+    part: Literal["both", "d", "g"] = "both"
+
+
+class ResetBody(_Body):
+    dataset: DatasetName | None = None
+    seed: Seed | None = None
+
+
+class PlayCmd(_Body):
+    cmd: Literal["play"]
+
+
+class PauseCmd(_Body):
+    cmd: Literal["pause"]
+
+
+class StepCmd(StepBody):
+    cmd: Literal["step"]
+
+
+class ResetCmd(ResetBody):
+    cmd: Literal["reset"]
+
+
+class ConfigCmd(_Body):
+    cmd: Literal["config"]
+    config: dict[str, Any]
+
+
+class SlowmoCmd(_Body):
+    cmd: Literal["slowmo"]
+    on: bool
+    stage_ms: int | None = Field(None, ge=200, le=3000)
+
+
+class SpeedCmd(_Body):
+    cmd: Literal["speed"]
+    iterations_per_frame: int = Field(ge=0, le=MAX_STEP_N)
+
+
+class SnapshotCmd(_Body):
+    cmd: Literal["snapshot"]
+
+
+Command = Annotated[Union[PlayCmd, PauseCmd, StepCmd, ResetCmd, ConfigCmd, SlowmoCmd, SpeedCmd,
+                          SnapshotCmd], Field(discriminator="cmd")]
+READ_ONLY_COMMANDS = {"snapshot"}
+
+
+def error_list(exc: ValidationError, prefix: tuple = ()) -> list[dict[str, Any]]:
+    """Pydantic errors as JSON-safe dicts, locations prefixed (e.g. ("body", "config"))."""
+    return [{"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+
+
+def describe(errors: list[dict[str, Any]]) -> str:
+    """One line naming each broken field and its bound: 'generator.lr: Input should be > 0'."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)

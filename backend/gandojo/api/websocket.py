@@ -1,0 +1,96 @@
+"""The session websocket: JSON commands in; binary frames and JSON events out, newest frame only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import TypeAdapter, ValidationError
+
+from ..engine.manager import token_matches
+from ..engine.session import Session, Subscriber
+from .schemas import READ_ONLY_COMMANDS, Command, describe, error_list
+
+router = APIRouter()
+_commands: TypeAdapter = TypeAdapter(Command)
+
+
+async def _sender(ws: WebSocket, session: Session, sub: Subscriber, wake: asyncio.Event) -> None:
+    """Send queued text messages, then the newest frame if it is new to this client."""
+    while True:
+        await wake.wait()
+        wake.clear()
+        while sub.messages:
+            await ws.send_text(json.dumps(sub.messages.popleft(), allow_nan=False))
+        latest = session.latest()
+        if latest is not None and latest[0] != sub.sent_seq:
+            sub.sent_seq = latest[0]
+            await ws.send_bytes(latest[1])
+
+
+def _error(detail: str, field: str | None = None) -> dict[str, Any]:
+    return {"type": "error", "detail": detail, "field": field}
+
+
+async def _handle(text: str | None, session: Session, writable: bool, limit: int) -> dict[str, Any]:
+    """One incoming message → the reply to queue (ack or error). Never raises for bad input."""
+    if text is None:
+        return _error("binary messages are not commands; send JSON text like {\"cmd\":\"play\"}")
+    if len(text) > limit:
+        return _error(f"message of {len(text)} bytes is over the limit of {limit}")
+    try:
+        cmd = _commands.validate_json(text)
+    except ValidationError as exc:
+        errs = error_list(exc)
+        return _error(describe(errs), ".".join(str(p) for p in errs[0]["loc"]) if errs else None)
+    name = cmd.cmd
+    if not writable and name not in READ_ONLY_COMMANDS:
+        return _error("this socket is a read-only viewer: connect with ?token=<session token>", "token")
+    args = cmd.model_dump(exclude={"cmd"})
+    if name == "config":
+        args = {"patch": args["config"]}
+    if name == "snapshot":
+        name = "publish"
+    try:
+        result = await asyncio.wrap_future(session.command(name, **args))
+    except ValidationError as exc:
+        errs = error_list(exc, ("config",))
+        return _error(describe(errs), ".".join(str(p) for p in errs[0]["loc"]) if errs else None)
+    reply = {"type": "ack", "cmd": cmd.cmd, "iteration": session.trainer.iteration}
+    if isinstance(result, dict) and "losses" in result:
+        reply["losses"] = result["losses"]
+    return reply
+
+
+@router.websocket("/ws/sessions/{sid}")
+async def session_socket(ws: WebSocket, sid: str, token: str | None = None) -> None:
+    session = ws.app.state.manager.get(sid)
+    if session is None:
+        await ws.close(code=4404, reason="no such session")
+        return
+    writable = token_matches(session, token)
+    if token is not None and not writable:
+        await ws.close(code=4403, reason="the token does not belong to this session")
+        return
+    await ws.accept()
+    loop, wake = asyncio.get_running_loop(), asyncio.Event()
+    sub = Subscriber(lambda: loop.call_soon_threadsafe(wake.set))
+    sub.messages.append({"type": "hello", "writable": writable,
+                         "modes_total": session.trainer.dataset.modes_total, **session.info()})
+    session.subscribe(sub)
+    sender = asyncio.create_task(_sender(ws, session, sub, wake))
+    limit = ws.app.state.settings.max_ws_message_bytes
+    try:
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                break
+            sub.messages.append(await _handle(msg.get("text"), session, writable, limit))
+            wake.set()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        session.unsubscribe(sub)
+        sender.cancel()

@@ -1,0 +1,42 @@
+"""Command line: `gandojo serve [--host] [--port] [--device]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import torch
+    import uvicorn
+
+    from .api.app import create_app
+
+    torch.set_num_threads(args.threads)  # tiny 2D models: one thread is fastest
+    settings = Settings.from_env(host=args.host, port=args.port, device=args.device)
+    app = create_app(settings)
+    print(f"GAN Dojo on {app.state.device}: open http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                ws_max_size=max(settings.max_ws_message_bytes * 2, 65536))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gandojo", description="GAN Dojo: an interactive GAN playground")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the page and the API")
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                       help="where to train (default auto: cuda when available)")
+    serve.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_serve)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

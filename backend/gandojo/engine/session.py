@@ -1,0 +1,268 @@
+"""A training session: one worker thread owns the trainer; commands queue to it; frames fan out.
+
+Everything that touches the trainer runs on the session's worker thread, so there is no lock
+around the model: REST and websocket handlers `command(...)` and get a concurrent Future back.
+Subscribers only ever see the newest frame (no queue of frames grows for a slow client).
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from typing import Any, Callable
+
+from ..gan.config import GanConfig, merged_config
+from ..gan.datasets import get_dataset
+from ..gan.trainer import Part, Trainer2D
+from .frames import Frame, ProbeSet, build_frame
+from .slowmo import StageRecorder
+
+MAX_FPS = 30
+
+
+class Subscriber:
+    """A frame consumer: `notify` must be thread-safe; text messages wait in a bounded deque."""
+
+    def __init__(self, notify: Callable[[], None], maxlen: int = 64) -> None:
+        self.notify = notify
+        self.messages: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self.sent_seq = 0
+
+
+class Session:
+    """Model, optimizers, RNG, iteration counter, cadence and frame fan-out of one 2D GAN."""
+
+    def __init__(self, sid: str, token: str, dataset: str, config: GanConfig, seed: int,
+                 device: str = "cpu", fps: int = MAX_FPS) -> None:
+        self.id, self.token = sid, token
+        self.trainer = Trainer2D(get_dataset(dataset), config, seed, device)
+        self.probe_set = ProbeSet(self.trainer)
+        self.running = False
+        self.slowmo = False
+        self.stage_ms = 800
+        self.iterations_per_frame = 0  # 0 = as fast as it goes
+        self.paused_reason: str | None = None
+        self.its_per_sec = 0.0
+        self.frame_interval = 1.0 / max(1, min(fps, MAX_FPS))
+        self.last_active = time.monotonic()
+        self._cmds: queue.SimpleQueue = queue.SimpleQueue()
+        self._subs: set[Subscriber] = set()
+        self._subs_lock = threading.Lock()
+        self._latest: tuple[int, bytes] | None = None
+        self._seq = 0
+        self._closed = False
+        self._rate = (time.perf_counter(), 0)
+        self._thread = threading.Thread(target=self._loop, name=f"session-{sid}", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------ thread-safe API
+    def command(self, name: str, **kwargs: Any) -> Future:
+        """Queue `name` (play, pause, step, reset, config, slowmo, speed, snapshot) for the worker."""
+        fn = getattr(self, f"_cmd_{name}", None)
+        if fn is None:
+            raise ValueError(f"unknown command {name!r}")
+        fut: Future = Future()
+        self.last_active = time.monotonic()
+        self._cmds.put((fn, kwargs, fut))
+        return fut
+
+    def subscribe(self, sub: Subscriber) -> None:
+        with self._subs_lock:
+            self._subs.add(sub)
+        self.command("publish")
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        with self._subs_lock:
+            self._subs.discard(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subs)
+
+    def latest(self) -> tuple[int, bytes] | None:
+        """(sequence number, encoded frame) of the newest frame, if any."""
+        return self._latest
+
+    def info(self) -> dict[str, Any]:
+        t = self.trainer
+        return {"id": self.id, "kind": "2d", "dataset": t.dataset.name, "seed": t.seed,
+                "iteration": t.iteration, "running": self.running, "config": t.config.model_dump(),
+                **self.state()}
+
+    def state(self) -> dict[str, Any]:
+        return {"slowmo": self.slowmo, "stage_ms": self.stage_ms, "running": self.running,
+                "iterations_per_frame": self.iterations_per_frame,
+                "paused_reason": self.paused_reason}
+
+    def close(self) -> None:
+        self._closed = True
+        self._cmds.put((lambda: None, {}, Future()))
+        self._thread.join(timeout=5)
+
+    # ------------------------------------------------------------ commands (worker thread)
+    def _cmd_play(self) -> dict:
+        self.running, self.paused_reason = True, None
+        self._rate = (time.perf_counter(), self.trainer.iteration)
+        return self._changed_state()
+
+    def _cmd_pause(self, reason: str | None = None) -> dict:
+        self.running, self.paused_reason = False, reason
+        return self._changed_state()
+
+    def _cmd_step(self, n: int = 1, part: Part = "both") -> dict:
+        for _ in range(n):
+            self.trainer.iterate(part)
+        self._check_finite()
+        self._cmd_publish()
+        return {"iteration": self.trainer.iteration, "losses": self.trainer.losses()}
+
+    def _cmd_reset(self, dataset: str | None = None, seed: int | None = None) -> dict:
+        t = self.trainer
+        self.trainer = Trainer2D(get_dataset(dataset or t.dataset.name), t.config,
+                                 t.seed if seed is None else seed, t.device)
+        self.probe_set = ProbeSet(self.trainer)
+        self.paused_reason = None
+        self._rate = (time.perf_counter(), 0)
+        self._broadcast({"type": "reset", **self.info()})
+        self._cmd_publish()
+        return self.info()
+
+    def _cmd_config(self, patch: dict[str, Any]) -> dict:
+        new = merged_config(self.trainer.config, patch)  # raises pydantic.ValidationError
+        rebuilt = self.trainer.apply_config(new)
+        if rebuilt or self.probe_set.key != (self.trainer.dataset.name, self.trainer.seed, new.noise):
+            self.probe_set = ProbeSet(self.trainer)
+        msg = {"type": "config", "config": new.model_dump(), "rebuilt": rebuilt}
+        self._broadcast(msg)
+        self._cmd_publish()
+        return msg
+
+    def _cmd_slowmo(self, on: bool, stage_ms: int | None = None) -> dict:
+        self.slowmo = on
+        if stage_ms is not None:
+            self.stage_ms = stage_ms
+        return self._changed_state()
+
+    def _cmd_speed(self, iterations_per_frame: int) -> dict:
+        self.iterations_per_frame = iterations_per_frame
+        return self._changed_state()
+
+    def _cmd_snapshot(self) -> Frame:
+        return self._build()
+
+    def _cmd_publish(self) -> None:
+        if self._subs:
+            self._publish(self._build())
+
+    # ------------------------------------------------------------ internals
+    def _build(self) -> Frame:
+        return build_frame(self.trainer, self.probe_set, {
+            "running": self.running, "its_per_sec": round(self.its_per_sec, 1),
+            "paused_reason": self.paused_reason, "slowmo": self.slowmo,
+            "iterations_per_frame": self.iterations_per_frame})
+
+    def _publish(self, frame: Frame) -> None:
+        data = frame.encode()
+        with self._subs_lock:
+            self._seq += 1
+            self._latest = (self._seq, data)
+            subs = list(self._subs)
+        for s in subs:
+            s.notify()
+
+    def _broadcast(self, msg: dict[str, Any]) -> None:
+        with self._subs_lock:
+            subs = list(self._subs)
+        for s in subs:
+            s.messages.append(msg)
+            s.notify()
+
+    def _changed_state(self) -> dict:
+        msg = {"type": "state", **self.state()}
+        self._broadcast(msg)
+        self._cmd_publish()
+        return msg
+
+    def _check_finite(self) -> bool:
+        for part, value in self.trainer.losses().items():
+            if value is not None and not math.isfinite(value):
+                self._cmd_pause(f"{part.upper()} loss became {value} at iteration "
+                                f"{self.trainer.iteration}: training diverged; lower the learning "
+                                "rate or reset")
+                return False
+        return True
+
+    def _drain(self, block: bool) -> None:
+        try:
+            item = self._cmds.get(timeout=0.5) if block else self._cmds.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            fn, kwargs, fut = item
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn(**kwargs))
+                except BaseException as exc:  # handed to the caller through the future
+                    fut.set_exception(exc)
+            try:
+                item = self._cmds.get_nowait()
+            except queue.Empty:
+                return
+
+    def _loop(self) -> None:
+        next_frame = time.perf_counter()
+        while not self._closed:
+            self._drain(block=not self.running)
+            if not self.running or self._closed:
+                continue
+            if self.slowmo:
+                self._slow_iteration()
+                continue
+            next_frame = self._fast_chunk(next_frame)
+
+    def _fast_chunk(self, next_frame: float) -> float:
+        t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
+        deadline = max(next_frame, now + 0.002) if self._subs or ipf else now + 0.05
+        if ipf:
+            for _ in range(ipf):
+                t.iterate()
+        else:
+            while time.perf_counter() < deadline and self._cmds.empty():
+                t.iterate()
+        if not self._check_finite():
+            return next_frame
+        self._update_rate()
+        if ipf:  # pace: one frame's worth of iterations per frame interval
+            while time.perf_counter() < deadline and self._cmds.empty():
+                time.sleep(min(0.005, max(0.0, deadline - time.perf_counter())))
+        now = time.perf_counter()
+        if now >= next_frame:
+            self._cmd_publish()
+            next_frame = max(next_frame + self.frame_interval, now)
+        return next_frame
+
+    def _update_rate(self) -> None:
+        t0, i0 = self._rate
+        now, it = time.perf_counter(), self.trainer.iteration
+        if now - t0 >= 0.5:
+            self.its_per_sec = (it - i0) / (now - t0)
+            self._rate = (now, it)
+
+    def _slow_iteration(self) -> None:
+        rec = StageRecorder(self.trainer, self.probe_set, self._publish, self._stage_wait)
+        self.trainer.iterate(observe=rec)
+        if self._check_finite():
+            self._cmd_publish()
+
+    def _stage_wait(self) -> bool:
+        """Wait one stage's duration; False when a command arrived (finish the iteration fast)."""
+        end = time.perf_counter() + self.stage_ms / 1000.0
+        while (left := end - time.perf_counter()) > 0:
+            if not self._cmds.empty() or self._closed:
+                return False
+            time.sleep(min(0.02, left))
+        return True

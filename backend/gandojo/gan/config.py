@@ -1,0 +1,75 @@
+"""Typed, bounded configuration of a 2D GAN (the public config contract of the REST API)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Activation = Literal["relu", "leaky_relu", "tanh"]
+OptimizerName = Literal["sgd", "adam", "rmsprop"]
+LossName = Literal["minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class NoiseConfig(_Strict):
+    dim: int = Field(2, ge=1, le=16, description="noise dimension")
+    distribution: Literal["uniform", "gaussian"] = "gaussian"
+
+
+class NetConfig(_Strict):
+    hidden_layers: int = Field(1, ge=0, le=6)
+    neurons: int = Field(8, ge=1, le=256)
+    activation: Activation = "relu"
+    optimizer: OptimizerName = "sgd"
+    lr: float = Field(0.1, gt=0.0, le=10.0, allow_inf_nan=False)
+    betas: tuple[float, float] = (0.9, 0.999)
+    momentum: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_in_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        for b in v:
+            if not (0.0 <= b < 1.0):
+                raise ValueError("each beta must be >= 0 and < 1")
+        return v
+
+    def architecture(self) -> tuple:
+        """The fields whose change needs a new network."""
+        return (self.hidden_layers, self.neurons, self.activation)
+
+
+class GanConfig(_Strict):
+    noise: NoiseConfig = Field(default_factory=NoiseConfig)
+    generator: NetConfig = Field(default_factory=lambda: NetConfig(lr=0.03))
+    discriminator: NetConfig = Field(default_factory=lambda: NetConfig(lr=0.1))
+    loss: LossName = "nonsaturating"
+    k_d: int = Field(2, ge=1, le=100, description="discriminator steps per iteration")
+    k_g: int = Field(1, ge=1, le=100, description="generator steps per iteration")
+    batch_size: int = Field(150, ge=1, le=4096)
+    heatmap_resolution: int = Field(64, ge=8, le=256)
+    gp_weight: float = Field(10.0, ge=0.0, le=1000.0, allow_inf_nan=False)
+
+    def architecture(self) -> tuple:
+        """Everything whose change rebuilds the models (noise and both architectures)."""
+        return (self.noise.dim, self.noise.distribution,
+                self.generator.architecture(), self.discriminator.architecture())
+
+
+def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Return base with patch merged in recursively (patch wins; nested dicts merge)."""
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def merged_config(current: GanConfig, patch: dict[str, Any]) -> GanConfig:
+    """Validate current config + partial patch; raises pydantic.ValidationError naming the field."""
+    return GanConfig.model_validate(deep_merge(current.model_dump(), patch))

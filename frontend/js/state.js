@@ -1,0 +1,173 @@
+// state.js — all user-tunable state in one object + ONE declarative property table that drives URL (de)serialization.
+
+const ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'];
+const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
+export const LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp', 'hinge'];
+export const LAYERS = ['real', 'fake', 'heatmap', 'gradients', 'manifold'];
+
+/** The hyperparameter rows shared by the generator and the discriminator (one definition, two nets). */
+function netProps(net, key, lr) {
+  const p = `config.${net}.`;
+  return [
+    { name: p + 'hidden_layers', type: 'int', default: 1, url: key + '_layers', min: 0, max: 6, label: 'Hidden layers' },
+    { name: p + 'neurons', type: 'int', default: 8, url: key + '_neurons', min: 1, max: 256, label: 'Neurons / layer' },
+    { name: p + 'activation', type: 'enum', default: 'relu', url: key + '_act', options: ACTIVATIONS, label: 'Activation' },
+    { name: p + 'optimizer', type: 'enum', default: 'sgd', url: key + '_opt', options: OPTIMIZERS, label: 'Optimizer' },
+    { name: p + 'lr', type: 'float', default: lr, url: key + '_lr', min: 0, max: 10, step: 0.001, label: 'Learning rate' },
+    { name: p + 'betas.0', type: 'float', default: 0.9, url: key + '_beta1', min: 0, max: 0.9999, step: 0.01, label: 'β1 (adam)' },
+    { name: p + 'betas.1', type: 'float', default: 0.999, url: key + '_beta2', min: 0, max: 0.9999, step: 0.001, label: 'β2 (adam)' },
+    { name: p + 'momentum', type: 'float', default: 0, url: key + '_mom', min: 0, max: 0.9999, step: 0.1, label: 'Momentum' },
+  ].map((prop) => ({ ...prop, group: 'net', net, row: prop.name.slice(p.length) }));
+}
+
+/**
+ * The property table. name = path into the state object; url = query key;
+ * group: 'net' (G/D editor rows), 'train' (training editor), 'ui' (top bar), 'layer' (plot toggles).
+ */
+export const PROPS = [
+  { name: 'dataset', type: 'string', default: 'gaussians', url: 'dataset', group: 'ui' },
+  { name: 'seed', type: 'int', default: 0, url: 'seed', min: 0, max: 2 ** 31 - 1, group: 'ui' },
+  { name: 'speed', type: 'int', default: 0, url: 'speed', min: 0, max: 10000, group: 'ui' },
+  { name: 'stageMs', type: 'int', default: 800, url: 'stage_ms', min: 200, max: 3000, group: 'ui' },
+  ...LAYERS.map((l) => ({ name: 'layers.' + l, type: 'bool', default: true, url: 'show_' + l, group: 'layer' })),
+  ...netProps('generator', 'g', 0.03),
+  ...netProps('discriminator', 'd', 0.1),
+  { name: 'config.loss', type: 'enum', default: 'nonsaturating', url: 'loss', options: LOSSES, label: 'Loss' },
+  { name: 'config.k_d', type: 'int', default: 2, url: 'k_d', min: 1, max: 100, label: 'D steps (k_D)' },
+  { name: 'config.k_g', type: 'int', default: 1, url: 'k_g', min: 1, max: 100, label: 'G steps (k_G)' },
+  { name: 'config.batch_size', type: 'int', default: 150, url: 'batch', min: 1, max: 4096, label: 'Batch size' },
+  { name: 'config.noise.dim', type: 'int', default: 2, url: 'noise_dim', min: 1, max: 16, label: 'Noise dim' },
+  { name: 'config.noise.distribution', type: 'enum', default: 'gaussian', url: 'noise', options: ['uniform', 'gaussian'], label: 'Noise' },
+  { name: 'config.heatmap_resolution', type: 'int', default: 64, url: 'heatmap_res', min: 8, max: 256, label: 'Heatmap res.' },
+  { name: 'config.gp_weight', type: 'float', default: 10, url: 'gp', min: 0, max: 1000, step: 1, label: 'GP weight (wgan-gp)' },
+].map((p) => ({ group: 'train', ...p }));
+
+export const propByName = Object.fromEntries(PROPS.map((p) => [p.name, p]));
+export const configProps = PROPS.filter((p) => p.name.startsWith('config.'));
+
+/** Read obj.a.b.0 for path 'a.b.0' (undefined when missing). */
+export function getPath(obj, path) {
+  return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
+
+/** Write obj.a.b.0 = value, creating objects (or arrays for numeric keys) on the way. */
+export function setPath(obj, path, value) {
+  const keys = path.split('.');
+  let o = obj;
+  keys.slice(0, -1).forEach((k, i) => {
+    if (o[k] == null) o[k] = /^\d+$/.test(keys[i + 1]) ? [] : {};
+    o = o[k];
+  });
+  o[keys[keys.length - 1]] = value;
+}
+
+/** A fresh state object holding every property's default. */
+export function defaultState() {
+  const s = { slowmo: false, config: {} };
+  PROPS.forEach((p) => setPath(s, p.name, p.default));
+  return s;
+}
+
+/** The default config (README's) as a plain object, e.g. for comparisons. */
+export function defaultConfig() {
+  return defaultState().config;
+}
+
+/** Parse a string for a property; throws an Error naming the property when it is not valid. */
+export function parseValue(prop, raw) {
+  const str = String(raw).trim();
+  let v;
+  if (prop.type === 'bool') {
+    if (!['1', '0', 'true', 'false'].includes(str)) throw new Error(`${prop.url}: expected 0 or 1, got "${str}"`);
+    return str === '1' || str === 'true';
+  }
+  if (prop.type === 'string') return str;
+  if (prop.type === 'enum') {
+    if (!prop.options.includes(str)) throw new Error(`${prop.url}: "${str}" is not one of ${prop.options.join(', ')}`);
+    return str;
+  }
+  v = Number(str);
+  if (str === '' || !Number.isFinite(v)) throw new Error(`${prop.url}: "${str}" is not a number`);
+  if (prop.type === 'int' && !Number.isInteger(v)) throw new Error(`${prop.url}: "${str}" is not an integer`);
+  return v;
+}
+
+function formatValue(prop, v) {
+  if (prop.type === 'bool') return v ? '1' : '0';
+  return String(v);
+}
+
+/**
+ * State from a query string. Returns {state, configPatch, errors}: configPatch holds only the config
+ * fields the URL names (to send when the session is created); errors lists the values that were ignored.
+ */
+export function readURL(search) {
+  const params = new URLSearchParams(search);
+  const state = defaultState();
+  const configPatch = {};
+  const errors = [];
+  PROPS.forEach((p) => {
+    if (!params.has(p.url)) return;
+    try {
+      const v = parseValue(p, params.get(p.url));
+      setPath(state, p.name, v);
+      if (p.name.startsWith('config.')) setPath(configPatch, p.name.slice(7), v);
+    } catch (e) {
+      errors.push(e.message);
+    }
+  });
+  fillPairs(configPatch, state.config);
+  return { state, configPatch, errors };
+}
+
+/** Arrays (betas) go to the server whole: complete a half-given pair from the full config. */
+function fillPairs(patch, full) {
+  ['generator', 'discriminator'].forEach((net) => {
+    const b = patch[net] && patch[net].betas;
+    if (b) patch[net].betas = [0, 1].map((i) => (b[i] !== undefined ? b[i] : full[net].betas[i]));
+  });
+}
+
+/**
+ * Query string for the state: dataset and seed always; other properties only where they differ
+ * from their default (config fields: from `baseConfig`, the dataset's default config, when known).
+ */
+export function writeURL(state, baseConfig) {
+  const params = new URLSearchParams();
+  PROPS.forEach((p) => {
+    const v = getPath(state, p.name);
+    if (v === undefined) return;
+    const base = baseConfig && p.name.startsWith('config.') ? getPath({ config: baseConfig }, p.name) : p.default;
+    const always = p.name === 'dataset' || p.name === 'seed';
+    if (always || !sameValue(v, base)) params.set(p.url, formatValue(p, v));
+  });
+  return params.toString();
+}
+
+function sameValue(a, b) {
+  return typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)) : a === b;
+}
+
+/**
+ * The partial config to send when the property at `path` (e.g. 'config.generator.betas.0') becomes
+ * `value`. Arrays are replaced whole by the server's deep merge, so a beta travels with its partner.
+ */
+export function configPatchFor(path, value, currentConfig) {
+  const rel = path.replace(/^config\./, '');
+  const keys = rel.split('.');
+  const patch = {};
+  if (/^\d+$/.test(keys[keys.length - 1])) {
+    const arrPath = keys.slice(0, -1).join('.');
+    const arr = [...(getPath(currentConfig, arrPath) || [])];
+    arr[Number(keys[keys.length - 1])] = value;
+    setPath(patch, arrPath, arr);
+  } else {
+    setPath(patch, rel, value);
+  }
+  return patch;
+}
+
+/** Deep copy of plain JSON data. */
+export function clone(x) {
+  return JSON.parse(JSON.stringify(x));
+}
