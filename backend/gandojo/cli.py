@@ -19,7 +19,8 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     print(f"GAN Dojo on {app.state.device}: open http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                ws_max_size=max(settings.max_ws_message_bytes * 2, 65536))
+                ws_max_size=max(settings.max_ws_message_bytes * 2, 65536),
+                ws_per_message_deflate=False)  # float32 frames do not compress; deflate only costs CPU
     return 0
 
 

@@ -73,6 +73,7 @@ class SnapshotCmd(_Body):
 Command = Annotated[Union[PlayCmd, PauseCmd, StepCmd, ResetCmd, ConfigCmd, SlowmoCmd, SpeedCmd,
                           SnapshotCmd], Field(discriminator="cmd")]
 READ_ONLY_COMMANDS = {"snapshot"}
+COMMAND_NAMES = {"play", "pause", "step", "reset", "config", "slowmo", "speed", "snapshot"}
 
 
 def error_list(exc: ValidationError, prefix: tuple = ()) -> list[dict[str, Any]]:

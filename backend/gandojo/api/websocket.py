@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..engine.manager import token_matches
 from ..engine.session import Session, Subscriber
-from .schemas import READ_ONLY_COMMANDS, Command, describe, error_list
+from .schemas import COMMAND_NAMES, READ_ONLY_COMMANDS, Command, describe, error_list
 
 router = APIRouter()
 _commands: TypeAdapter = TypeAdapter(Command)
@@ -34,6 +34,15 @@ def _error(detail: str, field: str | None = None) -> dict[str, Any]:
     return {"type": "error", "detail": detail, "field": field}
 
 
+def _validation_error(exc: ValidationError, prefix: tuple = ()) -> dict[str, Any]:
+    """An error message naming the first broken field (without the union's command tag)."""
+    errs = error_list(exc, prefix)
+    for e in errs:
+        if not prefix and len(e["loc"]) > 1 and e["loc"][0] in COMMAND_NAMES:
+            e["loc"] = e["loc"][1:]
+    return _error(describe(errs), ".".join(str(p) for p in errs[0]["loc"]) if errs else None)
+
+
 async def _handle(text: str | None, session: Session, writable: bool, limit: int) -> dict[str, Any]:
     """One incoming message → the reply to queue (ack or error). Never raises for bad input."""
     if text is None:
@@ -43,8 +52,7 @@ async def _handle(text: str | None, session: Session, writable: bool, limit: int
     try:
         cmd = _commands.validate_json(text)
     except ValidationError as exc:
-        errs = error_list(exc)
-        return _error(describe(errs), ".".join(str(p) for p in errs[0]["loc"]) if errs else None)
+        return _validation_error(exc)
     name = cmd.cmd
     if not writable and name not in READ_ONLY_COMMANDS:
         return _error("this socket is a read-only viewer: connect with ?token=<session token>", "token")
@@ -56,8 +64,7 @@ async def _handle(text: str | None, session: Session, writable: bool, limit: int
     try:
         result = await asyncio.wrap_future(session.command(name, **args))
     except ValidationError as exc:
-        errs = error_list(exc, ("config",))
-        return _error(describe(errs), ".".join(str(p) for p in errs[0]["loc"]) if errs else None)
+        return _validation_error(exc, ("config",))
     reply = {"type": "ack", "cmd": cmd.cmd, "iteration": session.trainer.iteration}
     if isinstance(result, dict) and "losses" in result:
         reply["losses"] = result["losses"]

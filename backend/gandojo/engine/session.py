@@ -15,6 +15,8 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any, Callable
 
+import torch
+
 from ..gan.config import GanConfig, merged_config
 from ..gan.datasets import get_dataset
 from ..gan.trainer import Part, Trainer2D
@@ -214,6 +216,9 @@ class Session:
                 return
 
     def _loop(self) -> None:
+        # OpenMP's thread count is per thread: re-apply the process setting here, or this thread
+        # would reduce with a different split and lose bit-for-bit reproducibility
+        torch.set_num_threads(torch.get_num_threads())
         next_frame = time.perf_counter()
         while not self._closed:
             self._drain(block=not self.running)

@@ -17,7 +17,7 @@ def grid_histogram(x: torch.Tensor, view: View, bins: int = GRID_BINS) -> torch.
     (x0, x1), (y0, y1) = view
     fx = (x[:, 0] - x0) / (x1 - x0) * bins
     fy = (x[:, 1] - y0) / (y1 - y0) * bins
-    inside = (fx >= 0) & (fx < bins) & (fy >= 0) & (fy < bins)
+    inside = (fx >= 0) & (fx <= bins) & (fy >= 0) & (fy <= bins)  # closed upper edges
     cell = fy.floor().clamp(0, bins - 1).long() * bins + fx.floor().clamp(0, bins - 1).long()
     cell = torch.where(inside, cell, torch.full_like(cell, bins * bins))
     return torch.bincount(cell, minlength=bins * bins + 1).double()
