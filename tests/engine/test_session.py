@@ -8,12 +8,14 @@ from pydantic import ValidationError
 
 from gandojo.engine.frames import decode
 from gandojo.engine.session import Session, Subscriber
-from gandojo.gan.config import GanConfig, merged_config
+from gandojo.gan.config import GanConfig
+from gandojo.gan.datasets import get_dataset
+from gandojo.gan.trainer import Trainer2D
 
 
 @pytest.fixture
 def session():
-    s = Session("s1", "tok", "gaussians", GanConfig(), seed=3)
+    s = Session("s1", "tok", Trainer2D(get_dataset("gaussians"), GanConfig(), 3))
     yield s
     s.close()
 
@@ -96,7 +98,7 @@ def test_reset_with_new_dataset_and_seed(session):
 
 
 def test_same_seed_sessions_agree_even_when_played(session):
-    other = Session("s2", "tok", "gaussians", GanConfig(), seed=3)
+    other = Session("s2", "tok", Trainer2D(get_dataset("gaussians"), GanConfig(), 3))
     try:
         other.command("play").result(5)
         time.sleep(0.2)

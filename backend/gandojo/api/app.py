@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..engine.manager import SessionManager
 from ..settings import Settings
-from . import routes, websocket
+from . import routes, routes_data, websocket
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.device = device
     app.state.manager = SessionManager(device, settings.max_sessions, settings.fps)
+    app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
     app.include_router(routes.router)
     app.include_router(websocket.router)
 

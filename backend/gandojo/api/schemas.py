@@ -70,10 +70,23 @@ class SnapshotCmd(_Body):
     cmd: Literal["snapshot"]
 
 
+class DrsCmd(_Body):
+    cmd: Literal["drs"]
+    on: bool
+    percentile: float = Field(95.0, ge=1.0, le=99.9)
+
+
+class PointsCmd(_Body):
+    cmd: Literal["points"]
+    points: list[Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
+        min_length=1, max_length=10_000)
+
+
 Command = Annotated[Union[PlayCmd, PauseCmd, StepCmd, ResetCmd, ConfigCmd, SlowmoCmd, SpeedCmd,
-                          SnapshotCmd], Field(discriminator="cmd")]
+                          SnapshotCmd, DrsCmd, PointsCmd], Field(discriminator="cmd")]
 READ_ONLY_COMMANDS = {"snapshot"}
-COMMAND_NAMES = {"play", "pause", "step", "reset", "config", "slowmo", "speed", "snapshot"}
+COMMAND_NAMES = {"play", "pause", "step", "reset", "config", "slowmo", "speed", "snapshot", "drs",
+                 "points"}
 
 
 def error_list(exc: ValidationError, prefix: tuple = ()) -> list[dict[str, Any]]:

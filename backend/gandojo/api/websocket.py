@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..engine.manager import token_matches
 from ..engine.session import Session, Subscriber
 from .schemas import COMMAND_NAMES, READ_ONLY_COMMANDS, Command, describe, error_list
+from .uploads import PointsError, check_points
 
 router = APIRouter()
 _commands: TypeAdapter = TypeAdapter(Command)
@@ -62,9 +63,15 @@ async def _handle(text: str | None, session: Session, writable: bool, limit: int
     if name == "snapshot":
         name = "publish"
     try:
+        if name == "points":
+            args["points"] = check_points(args["points"])
         result = await asyncio.wrap_future(session.command(name, **args))
     except ValidationError as exc:
         return _validation_error(exc, ("config",))
+    except PointsError as exc:
+        return _error(str(exc), "points")
+    except Exception as exc:  # a bug must not kill the socket: report it and carry on
+        return _error(f"command {cmd.cmd!r} failed: {type(exc).__name__}: {exc}")
     reply = {"type": "ack", "cmd": cmd.cmd, "iteration": session.trainer.iteration}
     if isinstance(result, dict) and "losses" in result:
         reply["losses"] = result["losses"]

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..gan import probes
+from ..gan.drs import drs_filter
 from ..gan.metrics import grid_kl_js, mode_metrics
 from ..gan.models import sample_noise
 from ..gan.trainer import Trainer2D
@@ -23,6 +24,7 @@ from ..gan.trainer import Trainer2D
 MAGIC = b"GDJ1"
 N_METRIC = 2500  # samples behind KL/JS and the mode metrics
 N_DISPLAY = 1000  # real and fake points drawn
+N_GRAD_PROBE = 500  # samples behind the gradient norms
 
 
 def finite(x: float | None) -> float | None:
@@ -87,32 +89,57 @@ class ProbeSet:
         self.real = trainer.dataset.sample(N_METRIC, g)
         self.z = sample_noise(N_METRIC, trainer.config.noise, g)
         self.key = (trainer.dataset.name, trainer.seed, trainer.config.noise)
+        self.drs_rng = torch.Generator(trainer.device).manual_seed(trainer.seed + 3)
+        self.drs_max: float | None = None  # DRS running max of D's logit
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float32, copy=False)
 
 
-def _metrics(t: Trainer2D, ps: ProbeSet, fake: torch.Tensor, d_fake: torch.Tensor) -> dict:
+def _sample_metrics(t: Trainer2D, ps: ProbeSet, fake: torch.Tensor) -> dict:
+    """Metrics of a set of fakes against the probe's real samples: KL/JS and mode coverage."""
     kl, js = grid_kl_js(ps.real, fake, t.dataset.view)
-    d_real = probes.d_prob(t, ps.real)
-    m: dict[str, Any] = {
-        "kl": finite(kl), "js": finite(js),
-        "modes_captured": None, "modes_total": t.dataset.modes_total,
-        "high_quality": None, "reverse_kl": None,
-        "d_real_acc": finite(float((d_real > 0.5).float().mean())),
-        "d_fake_acc": finite(float((d_fake < 0.5).float().mean())),
-        "d_real_mean": finite(float(d_real.mean())), "d_fake_mean": finite(float(d_fake.mean())),
-    }
-    if t.dataset.means is not None:
+    m: dict[str, Any] = {"kl": finite(kl), "js": finite(js), "modes_captured": None,
+                         "modes_total": t.dataset.modes_total, "high_quality": None,
+                         "reverse_kl": None}
+    if t.dataset.means is not None and len(fake):
         mm = mode_metrics(fake, t.dataset.means, t.dataset.stds)
         m.update(modes_captured=mm.modes_captured, high_quality=mm.high_quality,
                  reverse_kl=finite(mm.reverse_kl))
     return m
 
 
-def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None) -> Frame:
-    """The full 2D frame of trainer `t` now (header + real, fake, gradients, heatmap, manifold)."""
+def _metrics(t: Trainer2D, ps: ProbeSet, fake: torch.Tensor, d_fake: torch.Tensor) -> dict:
+    m = _sample_metrics(t, ps, fake)
+    d_real = probes.d_prob(t, ps.real)
+    d_norm, g_norm = probes.grad_norms(t, ps.real[:N_GRAD_PROBE], ps.z[:N_GRAD_PROBE])
+    m.update({
+        "d_real_acc": finite(float((d_real > 0.5).float().mean())),
+        "d_fake_acc": finite(float((d_fake < 0.5).float().mean())),
+        "d_real_mean": finite(float(d_real.mean())), "d_fake_mean": finite(float(d_fake.mean())),
+        "d_grad_norm": finite(d_norm), "g_grad_norm": finite(g_norm),
+    })
+    return m
+
+
+def _drs(t: Trainer2D, ps: ProbeSet, fake: torch.Tensor, d_fake: torch.Tensor,
+         percentile: float) -> tuple[dict, np.ndarray]:
+    """DRS over the probe fakes: acceptance, metrics after filtering, mask of the drawn fakes."""
+    r = drs_filter(d_fake, ps.drs_max, percentile, ps.drs_rng)
+    ps.drs_max = r.running_max
+    info = {"on": True, "percentile": percentile, "acceptance": r.acceptance, "gamma": finite(r.gamma),
+            "metrics_after": _sample_metrics(t, ps, fake[r.accepted])}
+    return info, _np(r.accepted[:N_DISPLAY].float())
+
+
+def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None,
+                drs_percentile: float | None = None) -> Frame:
+    """The full 2D frame of trainer `t` now (header + real, fake, gradients, heatmap, manifold).
+
+    With `drs_percentile`, the header gains `drs` (acceptance, metrics after rejection) and the
+    sections a `drs_mask` (1 = accepted) over the drawn fakes.
+    """
     fake, d_fake, grad = probes.fakes_with_gradients(t, ps.z)
     view = t.dataset.view
     scale = probes.DisplayScale().factor(grad[:N_DISPLAY], view)
@@ -122,7 +149,7 @@ def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None)
         "losses": {k: finite(v) for k, v in t.losses().items()},
         "metrics": _metrics(t, ps, fake, d_fake),
         "view": {"x": [x0, x1], "y": [y0, y1]}, "gradient_scale": finite(scale) or 0.0,
-        "stage": None,
+        "stage": None, "drs": None,
     }
     header.update(extra or {})
     sections = {
@@ -134,4 +161,6 @@ def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None)
     man = probes.manifold(t)
     if man is not None:
         sections["manifold"] = _np(man)
+    if drs_percentile is not None:
+        header["drs"], sections["drs_mask"] = _drs(t, ps, fake, d_fake, drs_percentile)
     return Frame(header, sections)

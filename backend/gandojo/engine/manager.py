@@ -9,6 +9,8 @@ from typing import Any
 
 from ..gan.config import GanConfig
 from ..gan.datasets import get_dataset
+from ..gan.trainer import Trainer2D
+from . import checkpoint
 from .session import Session
 
 
@@ -23,15 +25,22 @@ class SessionManager:
         self._lock = threading.Lock()
 
     def create(self, dataset: str, config: GanConfig, seed: int | None = None) -> Session:
-        get_dataset(dataset)  # KeyError for an unknown name, before a thread starts
+        """A new session training `dataset` with `config` (a random seed unless given)."""
         if seed is None:
             seed = secrets.randbelow(2**31)
+        return self.adopt(Trainer2D(get_dataset(dataset), config, seed, self.device))
+
+    def load(self, data: bytes) -> Session:
+        """A new session resuming a checkpoint (CheckpointError if the bytes are not one)."""
+        return self.adopt(checkpoint.from_bytes(data, self.device))
+
+    def adopt(self, trainer: Trainer2D) -> Session:
         with self._lock:
             if len(self._sessions) >= self.max_sessions:
                 raise SessionLimitError(f"the server already runs {self.max_sessions} sessions "
                                         "(max_sessions); end one or try later")
             sid = secrets.token_urlsafe(12)
-            s = Session(sid, secrets.token_urlsafe(24), dataset, config, seed, self.device, self.fps)
+            s = Session(sid, secrets.token_urlsafe(24), trainer, self.fps)
             self._sessions[sid] = s
         return s
 

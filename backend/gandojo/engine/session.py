@@ -17,9 +17,11 @@ from typing import Any, Callable
 
 import torch
 
-from ..gan.config import GanConfig, merged_config
-from ..gan.datasets import get_dataset
+from ..gan.config import merged_config
+from ..gan.datasets import CUSTOM, Dataset2D, get_dataset, points_dataset
 from ..gan.trainer import Part, Trainer2D
+from . import checkpoint
+from .alarm import CollapseAlarm
 from .frames import Frame, ProbeSet, build_frame
 from .slowmo import StageRecorder
 
@@ -38,11 +40,13 @@ class Subscriber:
 class Session:
     """Model, optimizers, RNG, iteration counter, cadence and frame fan-out of one 2D GAN."""
 
-    def __init__(self, sid: str, token: str, dataset: str, config: GanConfig, seed: int,
-                 device: str = "cpu", fps: int = MAX_FPS) -> None:
+    def __init__(self, sid: str, token: str, trainer: Trainer2D, fps: int = MAX_FPS) -> None:
         self.id, self.token = sid, token
-        self.trainer = Trainer2D(get_dataset(dataset), config, seed, device)
-        self.probe_set = ProbeSet(self.trainer)
+        self.trainer = trainer
+        self.probe_set = ProbeSet(trainer)
+        self.alarm = CollapseAlarm()
+        self.drs_percentile: float | None = None  # None: rejection sampling off
+        self.follower: Session | None = None  # stepped in lockstep with this one
         self.running = False
         self.slowmo = False
         self.stage_ms = 800
@@ -98,12 +102,26 @@ class Session:
     def state(self) -> dict[str, Any]:
         return {"slowmo": self.slowmo, "stage_ms": self.stage_ms, "running": self.running,
                 "iterations_per_frame": self.iterations_per_frame,
-                "paused_reason": self.paused_reason}
+                "paused_reason": self.paused_reason,
+                "drs": {"on": self.drs_percentile is not None,
+                        "percentile": self.drs_percentile or 95.0},
+                "follower": self.follower.id if self.follower else None}
+
+    def _view(self) -> dict[str, list[float]]:
+        (x0, x1), (y0, y1) = self.trainer.dataset.view
+        return {"x": [x0, x1], "y": [y0, y1]}
 
     def close(self) -> None:
         self._closed = True
         self._cmds.put((lambda: None, {}, Future()))
         self._thread.join(timeout=5)
+        while True:  # nobody will run what is still queued: fail it instead of leaving it hanging
+            try:
+                _, _, fut = self._cmds.get_nowait()
+            except queue.Empty:
+                break
+            if fut.set_running_or_notify_cancel():
+                fut.set_exception(RuntimeError(f"session {self.id} has ended"))
 
     # ------------------------------------------------------------ commands (worker thread)
     def _cmd_play(self) -> dict:
@@ -122,22 +140,58 @@ class Session:
         self._cmd_publish()
         return {"iteration": self.trainer.iteration, "losses": self.trainer.losses()}
 
-    def _cmd_reset(self, dataset: str | None = None, seed: int | None = None) -> dict:
+    def _cmd_reset(self, dataset: str | Dataset2D | None = None, seed: int | None = None) -> dict:
         t = self.trainer
-        self.trainer = Trainer2D(get_dataset(dataset or t.dataset.name), t.config,
-                                 t.seed if seed is None else seed, t.device)
-        self.probe_set = ProbeSet(self.trainer)
-        self.paused_reason = None
-        self._rate = (time.perf_counter(), 0)
-        self._broadcast({"type": "reset", **self.info()})
-        self._cmd_publish()
+        if dataset is None or dataset == t.dataset.name:
+            dataset = t.dataset
+        elif isinstance(dataset, str):
+            dataset = get_dataset(dataset)
+        self._install(Trainer2D(dataset, t.config, t.seed if seed is None else seed, t.device))
         return self.info()
+
+    def _cmd_points(self, points: list, source: str = "drawn") -> dict:
+        """Train on example points (drawn in the page or uploaded as CSV) from iteration 0."""
+        if source not in CUSTOM:
+            raise ValueError(f"source must be one of {CUSTOM}")
+        return self._cmd_reset(points_dataset(torch.tensor(points, dtype=torch.float32), source))
+
+    def _cmd_drs(self, on: bool, percentile: float = 95.0) -> dict:
+        self.drs_percentile = percentile if on else None
+        self.probe_set.drs_max = None
+        return self._changed_state()
+
+    def _cmd_link(self, follower: "Session | None") -> dict:
+        """Step `follower` in lockstep with this session (None unlinks)."""
+        if follower is self or (follower is not None and follower.follower is not None):
+            raise ValueError("a session cannot follow itself or a session that leads another")
+        self.follower = follower
+        if follower is not None:
+            follower.command("pause").result(10)
+            follower.command("reset", seed=self.trainer.seed).result(10)
+            self._cmd_reset()
+        return self._changed_state()
+
+    def _cmd_checkpoint(self) -> bytes:
+        return checkpoint.to_bytes(self.trainer)
+
+    def _install(self, trainer: Trainer2D) -> None:
+        """Switch to a new trainer (reset, new dataset, loaded checkpoint) and tell everyone."""
+        self.trainer = trainer
+        self.probe_set = ProbeSet(trainer)
+        self.alarm.reset()
+        self.paused_reason = None
+        self._rate = (time.perf_counter(), trainer.iteration)
+        self._broadcast({"type": "reset", "modes_total": trainer.dataset.modes_total,
+                         "view": self._view(), **self.info()})
+        self._cmd_publish()
 
     def _cmd_config(self, patch: dict[str, Any]) -> dict:
         new = merged_config(self.trainer.config, patch)  # raises pydantic.ValidationError
         rebuilt = self.trainer.apply_config(new)
         if rebuilt or self.probe_set.key != (self.trainer.dataset.name, self.trainer.seed, new.noise):
             self.probe_set = ProbeSet(self.trainer)
+        if rebuilt:
+            self.alarm.reset()
         msg = {"type": "config", "config": new.model_dump(), "rebuilt": rebuilt}
         self._broadcast(msg)
         self._cmd_publish()
@@ -162,10 +216,16 @@ class Session:
 
     # ------------------------------------------------------------ internals
     def _build(self) -> Frame:
-        return build_frame(self.trainer, self.probe_set, {
+        frame = build_frame(self.trainer, self.probe_set, {
             "running": self.running, "its_per_sec": round(self.its_per_sec, 1),
             "paused_reason": self.paused_reason, "slowmo": self.slowmo,
-            "iterations_per_frame": self.iterations_per_frame})
+            "iterations_per_frame": self.iterations_per_frame}, self.drs_percentile)
+        was = self.alarm.active
+        alarm = self.alarm.update(self.trainer.iteration, frame.header["metrics"], self.trainer.config)
+        frame.header["alarm"] = alarm
+        if alarm is not None and alarm["active"] != was:
+            self._broadcast({"type": "alarm", **alarm})
+        return frame
 
     def _publish(self, frame: Frame) -> None:
         data = frame.encode()
@@ -232,6 +292,7 @@ class Session:
     def _fast_chunk(self, next_frame: float) -> float:
         t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
         deadline = max(next_frame, now + 0.002) if self._subs or ipf else now + 0.05
+        start = t.iteration
         if ipf:
             for _ in range(ipf):
                 t.iterate()
@@ -240,6 +301,7 @@ class Session:
                 t.iterate()
         if not self._check_finite():
             return next_frame
+        self._lockstep(t.iteration - start)
         self._update_rate()
         if ipf:  # pace: one frame's worth of iterations per frame interval
             while time.perf_counter() < deadline and self._cmds.empty():
@@ -260,8 +322,19 @@ class Session:
     def _slow_iteration(self) -> None:
         rec = StageRecorder(self.trainer, self.probe_set, self._publish, self._stage_wait)
         self.trainer.iterate(observe=rec)
+        self._lockstep(1)
         if self._check_finite():
             self._cmd_publish()
+
+    def _lockstep(self, n: int) -> None:
+        """Advance the follower by the same number of iterations (unlink it if it is gone)."""
+        if self.follower is None or n <= 0:
+            return
+        try:
+            self.follower.command("step", n=n).result(timeout=60)
+        except Exception as exc:  # the follower ended or failed: stop following, say why
+            self.follower = None
+            self._broadcast({"type": "event", "event": "unlinked", "reason": str(exc)})
 
     def _stage_wait(self) -> bool:
         """Wait one stage's duration; False when a command arrived (finish the iteration fast)."""

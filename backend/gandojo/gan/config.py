@@ -52,10 +52,21 @@ class GanConfig(_Strict):
     batch_size: int = Field(150, ge=1, le=4096)
     heatmap_resolution: int = Field(64, ge=8, le=256)
     gp_weight: float = Field(10.0, ge=0.0, le=1000.0, allow_inf_nan=False)
+    # cures for mode collapse (all off by default)
+    instance_noise: float = Field(0.0, ge=0.0, le=5.0, allow_inf_nan=False,
+                                  description="σ of Gaussian noise added to D's inputs (data units)")
+    instance_noise_anneal: int = Field(0, ge=0, le=1_000_000,
+                                       description="iterations over which σ falls linearly to 0 (0: constant)")
+    label_smoothing: float = Field(0.0, ge=0.0, le=0.5, allow_inf_nan=False,
+                                   description="one-sided: D's target for real samples is 1 - s")
+    r1_weight: float = Field(0.0, ge=0.0, le=1000.0, allow_inf_nan=False,
+                             description="R1 penalty γ/2·E||∇D(real)||²")
+    pack: int = Field(1, ge=1, le=4, description="PacGAN: D sees this many samples at once")
+    unrolled_steps: int = Field(0, ge=0, le=10, description="unrolled GAN: G looks k D steps ahead")
 
     def architecture(self) -> tuple:
         """Everything whose change rebuilds the models (noise and both architectures)."""
-        return (self.noise.dim, self.noise.distribution,
+        return (self.noise.dim, self.noise.distribution, self.pack,
                 self.generator.architecture(), self.discriminator.architecture())
 
 

@@ -22,6 +22,7 @@ class Dataset2D:
     sampler: Callable[[int, torch.Generator], torch.Tensor]
     means: torch.Tensor | None = None  # (K, 2) mode centres, for mode metrics
     stds: torch.Tensor | None = None  # (K, 2) per-axis standard deviations
+    points: torch.Tensor | None = None  # (N, 2) example points of a drawn / uploaded dataset
 
     @property
     def modes_total(self) -> int | None:
@@ -82,9 +83,40 @@ def _build_registry() -> dict[str, Dataset2D]:
 DATASETS: dict[str, Dataset2D] = _build_registry()
 
 
+CUSTOM = ("drawn", "csv")  # point datasets made from user input, not in the registry
+
+
 def get_dataset(name: str) -> Dataset2D:
     """The registered dataset `name`; KeyError lists the known names."""
     try:
         return DATASETS[name]
     except KeyError:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
+
+
+def points_dataset(points: torch.Tensor, name: str = "drawn", noise: float = 0.02,
+                   view: View | None = None) -> Dataset2D:
+    """A distribution given by example points (drawn or uploaded): a random point + noise·ε.
+
+    Without `view`, drawn points use the unit square and other point sets their bounding box
+    padded by 10 % (at least the unit square's size around a single point).
+    """
+    pts = points.detach().to(torch.float32).reshape(-1, 2).clone()
+    if view is None:
+        if name == "drawn":
+            view = UNIT_SQUARE
+        else:
+            lo, hi = pts.min(0).values, pts.max(0).values
+            pad = torch.clamp((hi - lo) * 0.1, min=0.5 if len(pts) == 1 else 1e-3)
+            lo, hi = (lo - pad).tolist(), (hi + pad).tolist()
+            side = max(hi[0] - lo[0], hi[1] - lo[1])  # a square plane keeps the aspect
+            cx, cy = (lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2
+            view = ((cx - side / 2, cx + side / 2), (cy - side / 2, cy + side / 2))
+
+    def sample(n: int, g: torch.Generator) -> torch.Tensor:
+        dev = g.device
+        idx = torch.randint(0, pts.shape[0], (n,), generator=g, device=dev)
+        return pts.to(dev)[idx] + noise * torch.randn(n, 2, generator=g, device=dev)
+
+    return Dataset2D(name, "Your drawing" if name == "drawn" else "Uploaded points", view, sample,
+                     points=pts)

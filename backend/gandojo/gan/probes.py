@@ -26,7 +26,7 @@ def plane_grid(view: View, res: int, device: torch.device) -> torch.Tensor:
 def heatmap(t: Trainer2D, res: int) -> torch.Tensor:
     """D(x) as a probability over the visible plane, (res, res), row = y."""
     grid = plane_grid(t.dataset.view, res, t.device)
-    return t.loss.prob(t.D(grid)).view(res, res)
+    return t.loss.prob(t.d_logits(grid)).view(res, res)
 
 
 def fakes_with_gradients(t: Trainer2D, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -37,7 +37,7 @@ def fakes_with_gradients(t: Trainer2D, z: torch.Tensor) -> tuple[torch.Tensor, t
     with torch.no_grad():
         fake = t.G(z)
     x = fake.clone().requires_grad_(True)
-    out = t.D(x)
+    out = t.d_logits(x)
     loss = t.loss.g_loss(out) * x.shape[0]
     (grad,) = torch.autograd.grad(loss, x)
     return fake, t.loss.prob(out.detach()).view(-1), -grad
@@ -45,7 +45,7 @@ def fakes_with_gradients(t: Trainer2D, z: torch.Tensor) -> tuple[torch.Tensor, t
 
 @torch.no_grad()
 def d_prob(t: Trainer2D, x: torch.Tensor) -> torch.Tensor:
-    return t.loss.prob(t.D(x)).view(-1)
+    return t.loss.prob(t.d_logits(x)).view(-1)
 
 
 @torch.no_grad()
@@ -72,3 +72,17 @@ class DisplayScale:
         if not ref > 0 or ref != ref:
             return 0.0
         return self.fraction * (view[0][1] - view[0][0]) / ref
+
+
+def grad_norms(t: Trainer2D, real: torch.Tensor, z: torch.Tensor) -> tuple[float, float]:
+    """‖∇θ_D L_D‖ and ‖∇θ_G L_G‖ on a probe batch (no parameter is changed)."""
+    d_params, g_params = list(t.D.parameters()), list(t.G.parameters())
+    fake = t.G(z)
+    d_loss = t.loss.d_loss(t.d_logits(real), t.d_logits(fake.detach()))
+    d_grads = torch.autograd.grad(d_loss, d_params, allow_unused=True)
+    g_grads = torch.autograd.grad(t.loss.g_loss(t.d_logits(fake)), g_params, allow_unused=True)
+
+    def norm(grads) -> float:
+        return float(torch.sqrt(sum(g.square().sum() for g in grads if g is not None)))
+
+    return norm(d_grads), norm(g_grads)

@@ -93,6 +93,10 @@ class Trainer2D:
     def loss(self):
         return LOSSES[self.config.loss]
 
+    def d_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """D's raw output (N, 1) for single points x (N, 2), whatever D's input layout."""
+        return self.D(x)
+
     # ----------------------------------------------------------------- steps
     def d_step(self, observe: Observer | None = None) -> None:
         """One discriminator update on a fresh real batch and fresh fakes."""
