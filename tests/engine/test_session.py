@@ -7,7 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from gandojo.engine.frames import decode
-from gandojo.engine.session import Session, Subscriber
+from gandojo.engine.fanout import Subscriber
+from gandojo.engine.session import Session
 from gandojo.gan.config import GanConfig
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.trainer import Trainer2D

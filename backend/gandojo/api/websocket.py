@@ -10,7 +10,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
 from ..engine.manager import token_matches
-from ..engine.session import Session, Subscriber
+from ..engine.fanout import Subscriber
+from ..engine.session import Session
 from .schemas import COMMAND_NAMES, READ_ONLY_COMMANDS, Command, describe, error_list
 from .uploads import PointsError, check_points
 

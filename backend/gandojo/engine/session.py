@@ -11,9 +11,8 @@ import math
 import queue
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -22,19 +21,11 @@ from ..gan.datasets import CUSTOM, Dataset2D, get_dataset, points_dataset
 from ..gan.trainer import Part, Trainer2D
 from . import checkpoint
 from .alarm import CollapseAlarm
+from .fanout import FanOut, Subscriber
 from .frames import Frame, ProbeSet, build_frame
 from .slowmo import StageRecorder
 
 MAX_FPS = 30
-
-
-class Subscriber:
-    """A frame consumer: `notify` must be thread-safe; text messages wait in a bounded deque."""
-
-    def __init__(self, notify: Callable[[], None], maxlen: int = 64) -> None:
-        self.notify = notify
-        self.messages: deque[dict[str, Any]] = deque(maxlen=maxlen)
-        self.sent_seq = 0
 
 
 class Session:
@@ -56,10 +47,7 @@ class Session:
         self.frame_interval = 1.0 / max(1, min(fps, MAX_FPS))
         self.last_active = time.monotonic()
         self._cmds: queue.SimpleQueue = queue.SimpleQueue()
-        self._subs: set[Subscriber] = set()
-        self._subs_lock = threading.Lock()
-        self._latest: tuple[int, bytes] | None = None
-        self._seq = 0
+        self._fan = FanOut()
         self._closed = False
         self._rate = (time.perf_counter(), 0)
         self._thread = threading.Thread(target=self._loop, name=f"session-{sid}", daemon=True)
@@ -77,21 +65,19 @@ class Session:
         return fut
 
     def subscribe(self, sub: Subscriber) -> None:
-        with self._subs_lock:
-            self._subs.add(sub)
+        self._fan.add(sub)
         self.command("publish")
 
     def unsubscribe(self, sub: Subscriber) -> None:
-        with self._subs_lock:
-            self._subs.discard(sub)
+        self._fan.remove(sub)
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subs)
+        return len(self._fan)
 
     def latest(self) -> tuple[int, bytes] | None:
         """(sequence number, encoded frame) of the newest frame, if any."""
-        return self._latest
+        return self._fan.latest()
 
     def info(self) -> dict[str, Any]:
         t = self.trainer
@@ -211,7 +197,7 @@ class Session:
         return self._build()
 
     def _cmd_publish(self) -> None:
-        if self._subs:
+        if self._fan:
             self._publish(self._build())
 
     # ------------------------------------------------------------ internals
@@ -228,20 +214,10 @@ class Session:
         return frame
 
     def _publish(self, frame: Frame) -> None:
-        data = frame.encode()
-        with self._subs_lock:
-            self._seq += 1
-            self._latest = (self._seq, data)
-            subs = list(self._subs)
-        for s in subs:
-            s.notify()
+        self._fan.publish(frame.encode())
 
     def _broadcast(self, msg: dict[str, Any]) -> None:
-        with self._subs_lock:
-            subs = list(self._subs)
-        for s in subs:
-            s.messages.append(msg)
-            s.notify()
+        self._fan.broadcast(msg)
 
     def _changed_state(self) -> dict:
         msg = {"type": "state", **self.state()}
@@ -291,7 +267,7 @@ class Session:
 
     def _fast_chunk(self, next_frame: float) -> float:
         t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
-        deadline = max(next_frame, now + 0.002) if self._subs or ipf else now + 0.05
+        deadline = max(next_frame, now + 0.002) if self._fan or ipf else now + 0.05
         start = t.iteration
         if ipf:
             for _ in range(ipf):

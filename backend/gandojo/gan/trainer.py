@@ -2,6 +2,11 @@
 
 `observe` hooks let slow motion watch the stages of a step without a second copy of the step:
 stage indices 0-5 belong to a D step, 6-10 to a G step (names in STAGES).
+
+Cures for mode collapse (config fields, all off by default; see gan/cures.py):
+instance noise on both of D's inputs in D and G steps, one-sided label smoothing, the R1 penalty,
+PacGAN packing (D sees `pack` samples at once: each step draws pack × batch_size samples, i.e.
+batch_size packs, so no sample is dropped whatever the batch size) and unrolled D in the G step.
 """
 
 from __future__ import annotations
@@ -11,9 +16,13 @@ from typing import Callable, Literal
 import torch
 from torch import nn
 
+from torch.func import functional_call
+
 from .config import GanConfig, NetConfig
+from .cures import (add_noise, instance_noise_sigma, pack_rows, per_sample, replicate_points,
+                    unrolled_d_params)
 from .datasets import Dataset2D
-from .losses import LOSSES, gradient_penalty
+from .losses import LOSSES, gradient_penalty, r1_penalty
 from .models import mlp, sample_noise
 
 Part = Literal["both", "d", "g"]
@@ -65,7 +74,7 @@ class Trainer2D:
         cfg = self.config
         init = torch.Generator().manual_seed(self.seed)
         self.G = mlp(cfg.noise.dim, 2, cfg.generator, init).to(self.device)
-        self.D = mlp(2, 1, cfg.discriminator, init).to(self.device)
+        self.D = mlp(2 * cfg.pack, 1, cfg.discriminator, init).to(self.device)
         self.g_params = list(self.G.parameters())
         self.opt_g = build_optimizer(self.g_params, cfg.generator)
         self.opt_d = build_optimizer(self.D.parameters(), cfg.discriminator)
@@ -94,25 +103,41 @@ class Trainer2D:
         return LOSSES[self.config.loss]
 
     def d_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """D's raw output (N, 1) for single points x (N, 2), whatever D's input layout."""
-        return self.D(x)
+        """D's raw output (N, 1) for single points x (N, 2), whatever D's input layout.
+
+        With packing, each point is replicated `pack` times to fill D's input.
+        """
+        return self.D(replicate_points(x, self.config.pack))
+
+    def noise_sigma(self) -> float:
+        """The instance-noise σ at the current iteration (0 when off or fully annealed)."""
+        return instance_noise_sigma(self.config, self.iteration)
 
     # ----------------------------------------------------------------- steps
     def d_step(self, observe: Observer | None = None) -> None:
-        """One discriminator update on a fresh real batch and fresh fakes."""
-        cfg, b = self.config, self.config.batch_size
-        real = self.dataset.sample(b, self.rng)
-        z = sample_noise(b, cfg.noise, self.rng)
+        """One discriminator update on a fresh real batch and fresh fakes (batch_size packs)."""
+        cfg, pack = self.config, self.config.pack
+        n = cfg.batch_size * pack
+        real = self.dataset.sample(n, self.rng)
+        z = sample_noise(n, cfg.noise, self.rng)
         observe and observe(0, real=real, z=z)
         with torch.no_grad():
             fake = self.G(z)
         observe and observe(1, real=real, fake=fake)
-        out = self.D(torch.cat([real, fake]))
-        r, f = out[:b], out[b:]
-        observe and observe(2, real=real, fake=fake, d_real=self.loss.prob(r), d_fake=self.loss.prob(f))
-        loss = self.loss.d_loss(r, f)
+        sigma = self.noise_sigma()
+        real_in, fake_in = add_noise(real, sigma, self.rng), add_noise(fake, sigma, self.rng)
+        if cfg.r1_weight > 0:
+            real_in = real_in.detach().requires_grad_(True)
+        out = self.D(pack_rows(torch.cat([real_in, fake_in]), pack))
+        r, f = out[:cfg.batch_size], out[cfg.batch_size:]
+        observe and observe(2, real=real_in, fake=fake_in, d_real=per_sample(self.loss.prob(r), pack),
+                            d_fake=per_sample(self.loss.prob(f), pack))
+        loss = self.loss.d_loss(r, f, cfg.label_smoothing) if cfg.label_smoothing else self.loss.d_loss(r, f)
         if self.loss.gradient_penalty and cfg.gp_weight > 0:
-            loss = loss + cfg.gp_weight * gradient_penalty(self.D, real, fake, self.rng)
+            loss = loss + cfg.gp_weight * gradient_penalty(
+                self.D, pack_rows(real_in.detach(), pack), pack_rows(fake_in, pack), self.rng)
+        if cfg.r1_weight > 0:
+            loss = loss + 0.5 * cfg.r1_weight * r1_penalty(r, real_in)
         observe and observe(3, loss=loss)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -122,13 +147,18 @@ class Trainer2D:
         self._loss_d = loss.detach()
 
     def g_step(self, observe: Observer | None = None) -> None:
-        """One generator update through the (frozen) discriminator."""
-        cfg = self.config
-        z = sample_noise(cfg.batch_size, cfg.noise, self.rng)
+        """One generator update through the (frozen, or unrolled) discriminator."""
+        cfg, pack = self.config, self.config.pack
+        z = sample_noise(cfg.batch_size * pack, cfg.noise, self.rng)
         observe and observe(6, z=z)
         fake = self.G(z)
-        f = self.D(fake)
-        observe and observe(7, fake=fake, d_fake=self.loss.prob(f))
+        sigma = self.noise_sigma()
+        fake_in = add_noise(fake, sigma, self.rng)
+        if cfg.unrolled_steps:
+            f = functional_call(self.D, self._unrolled(fake_in, sigma), (pack_rows(fake_in, pack),))
+        else:
+            f = self.D(pack_rows(fake_in, pack))
+        observe and observe(7, fake=fake, d_fake=per_sample(self.loss.prob(f), pack))
         loss = self.loss.g_loss(f)
         observe and observe(8, loss=loss)
         if observe:
@@ -142,6 +172,16 @@ class Trainer2D:
         self.opt_g.step()
         observe and observe(10)
         self._loss_g = loss.detach()
+
+    def _unrolled(self, fake_in: torch.Tensor, sigma: float) -> dict[str, torch.Tensor]:
+        """D's parameters `unrolled_steps` differentiable SGD steps (at D's lr) ahead on a fresh
+        real batch and these fakes; self.D is left as it is."""
+        cfg = self.config
+        real = add_noise(self.dataset.sample(fake_in.shape[0], self.rng), sigma, self.rng)
+        smooth = cfg.label_smoothing
+        return unrolled_d_params(self.D, lambda r, f: self.loss.d_loss(r, f, smooth),
+                                 pack_rows(real, cfg.pack), pack_rows(fake_in, cfg.pack),
+                                 cfg.unrolled_steps, cfg.discriminator.lr)
 
     def iterate(self, part: Part = "both", observe: Observer | None = None) -> None:
         """One iteration: k_d D steps and/or k_g G steps; the counter advances by one."""

@@ -1,0 +1,89 @@
+"""The page's ES modules run in the browser: frame decoding, URL state, history bounds, shape checks."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def run(page, body: str):
+    """Evaluate `body` (an async function body that may `await import('/js/...')`) in the page."""
+    return page.evaluate(f"async () => {{ {body} }}")
+
+
+def test_frame_round_trip(page):
+    out = run(page, """
+        const p = await import('/js/protocol.js');
+        const buf = p.encodeFrame({type: 'frame', iteration: 5},
+            {real: {shape: [2, 2], data: new Float32Array([1, 2, 3, 4])},
+             heatmap: {shape: [1, 1], data: new Float32Array([0.5])}});
+        const f = p.decodeFrame(buf);
+        return [f.header.iteration, f.sections.real.shape, Array.from(f.sections.real.data),
+                Array.from(f.sections.heatmap.data), new DataView(buf).getUint32(4, true) % 4];
+    """)
+    assert out == [5, [2, 2], [1, 2, 3, 4], [0.5], 0]
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    ("new Uint8Array(buf)[0] = 88", "magic"),
+    ("buf = buf.slice(0, buf.byteLength - 4)", "bytes"),
+    ("buf = new Uint8Array([...new Uint8Array(buf), 0, 0, 0, 0]).buffer", "bytes"),
+    ("new DataView(buf).setUint32(4, 6, true)", "multiple of 4"),
+    ("new DataView(buf).setUint32(4, 1 << 20, true)", "runs past"),
+])
+def test_bad_frames_are_rejected_loudly(page, corrupt, message):
+    err = run(page, f"""
+        const p = await import('/js/protocol.js');
+        let buf = p.encodeFrame({{type: 'frame'}}, {{fake: {{shape: [1, 2], data: new Float32Array([1, 2])}}}});
+        {corrupt};
+        try {{ p.decodeFrame(buf); return null; }} catch (e) {{ return e.message; }}
+    """)
+    assert err is not None and message in err
+
+
+def test_url_state_round_trip(page):
+    out = run(page, """
+        const s = await import('/js/state.js');
+        const r = s.readURL('?dataset=ring&seed=3&d_lr=0.2&g_beta2=0.99&show_fake=0&loss=bogus');
+        const q = s.writeURL(r.state, s.defaultConfig());
+        return [r.state.dataset, r.state.seed, r.state.config.discriminator.lr, r.state.layers.fake,
+                r.configPatch, r.errors.length, q];
+    """)
+    dataset, seed, lr, show_fake, patch, n_errors, query = out
+    assert (dataset, seed, lr, show_fake, n_errors) == ("ring", 3, 0.2, False, 1)
+    assert patch == {"discriminator": {"lr": 0.2}, "generator": {"betas": [0.9, 0.99]}}
+    assert query == "dataset=ring&seed=3&show_fake=0&g_beta2=0.99&d_lr=0.2"
+
+
+def test_config_patch_sends_a_beta_with_its_partner(page):
+    out = run(page, """
+        const s = await import('/js/state.js');
+        const cfg = s.defaultConfig();
+        return [s.configPatchFor('config.generator.betas.0', 0.5, cfg),
+                s.configPatchFor('config.noise.dim', 1, cfg)];
+    """)
+    assert out == [{"generator": {"betas": [0.5, 0.999]}}, {"noise": {"dim": 1}}]
+
+
+def test_chart_history_stays_bounded(page):
+    out = run(page, """
+        const {History} = await import('/js/plots/linechart.js');
+        const h = new History(100);
+        for (let i = 0; i < 10000; i += 1) h.push(i, Math.sin(i));
+        return [h.x.length, h.x[0], h.x[h.x.length - 1] > 9000];
+    """)
+    length, first, recent = out
+    assert 50 <= length <= 100 and first == 0 and recent
+
+
+def test_widgets_reject_wrong_shapes(page):
+    out = run(page, """
+        const c = await import('/js/plots/common.js');
+        const errors = [];
+        for (const [arr, pattern] of [[{shape: [3, 3], data: new Float32Array(9)}, [null, 2]],
+                                      [{shape: [2, 2], data: new Float32Array(3)}, [null, 2]],
+                                      [null, [null, 2]]]) {
+          try { c.expectShape('x', arr, pattern); errors.push(null); } catch (e) { errors.push(e.message); }
+        }
+        return errors;
+    """)
+    assert all(e is not None and e.startswith("x:") for e in out)
