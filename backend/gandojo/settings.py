@@ -25,6 +25,8 @@ class Settings:
     max_step_n: int = 10_000
     fps: int = 30
     max_ws_message_bytes: int = 64 * 1024
+    idle_pause_s: float = 120.0  # a running session nobody watches or calls pauses after this
+    idle_timeout_s: float = 1800.0  # an untouched session without viewers is ended after this
     frontend_dir: Path = field(default_factory=_default_frontend)
 
     @classmethod

@@ -2,7 +2,7 @@
 
 const ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'];
 const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
-export const LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp', 'hinge'];
+const LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp', 'hinge'];
 export const LAYERS = ['real', 'fake', 'heatmap', 'gradients', 'manifold'];
 
 /** The hyperparameter rows shared by the generator and the discriminator (one definition, two nets). */
@@ -39,11 +39,10 @@ export const PROPS = [
   { name: 'config.noise.dim', type: 'int', default: 2, url: 'noise_dim', min: 1, max: 16, label: 'Noise dim' },
   { name: 'config.noise.distribution', type: 'enum', default: 'gaussian', url: 'noise', options: ['uniform', 'gaussian'], label: 'Noise' },
   { name: 'config.heatmap_resolution', type: 'int', default: 64, url: 'heatmap_res', min: 8, max: 256, label: 'Heatmap res.' },
-  { name: 'config.gp_weight', type: 'float', default: 10, url: 'gp', min: 0, max: 1000, step: 1, label: 'GP weight (wgan-gp)' },
+  { name: 'config.gp_weight', type: 'float', default: 10, url: 'gp', min: 0, max: 1000, step: 1, label: 'GP weight' },
 ].map((p) => ({ group: 'train', ...p }));
 
 export const propByName = Object.fromEntries(PROPS.map((p) => [p.name, p]));
-export const configProps = PROPS.filter((p) => p.name.startsWith('config.'));
 
 /** Read obj.a.b.0 for path 'a.b.0' (undefined when missing). */
 export function getPath(obj, path) {

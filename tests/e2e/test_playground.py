@@ -146,6 +146,21 @@ def test_bad_config_value_shows_the_error_and_the_page_keeps_working(page):
     page.wait_for_function("() => location.search.includes('d_lr=0.05')")
 
 
+def test_preset_applies_its_config(page):
+    page.fill(tid("cfg-generator-neurons"), "5")
+    page.press(tid("cfg-generator-neurons"), "Enter")
+    page.wait_for_function("() => window.gandojo.state.config.generator.neurons === 5")
+    page.select_option(tid("preset-select"), "ganlab-default")
+    page.wait_for_function(f"() => document.querySelector('{tid('cfg-generator-neurons')}').value === '8'")
+    assert page.input_value(tid("preset-select")) == ""
+
+
+def test_snapshot_link_serves_a_png(page):
+    href = page.get_attribute(tid("snapshot-link"), "href")
+    response = page.request.get(page.url.split("/?")[0] + href)
+    assert response.ok and response.body()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_switching_dataset_changes_the_plane_and_the_mode_count(page):
     page.select_option(tid("dataset-select"), "ring8")
     page.wait_for_function(f"() => {DIST}.layout.xaxis.range[0] === -1.5")
@@ -157,9 +172,11 @@ def test_switching_dataset_changes_the_plane_and_the_mode_count(page):
     page.wait_for_function(f"() => {DIST}.layout.xaxis.range[0] === 0")
 
 
-def test_url_state_is_restored_on_load(page, server, wait_first_frame):
+def test_url_state_is_restored_on_load_and_leaving_ends_the_old_session(page, server, wait_first_frame):
+    old_session = page.evaluate("() => window.gandojo.session.id")
     page.goto(server + "/?dataset=disjoint&seed=7&g_lr=0.02&loss=hinge&show_manifold=0")
     wait_first_frame(page)
+    assert page.request.get(f"{server}/api/sessions/{old_session}").status == 404
     assert page.input_value(tid("dataset-select")) == "disjoint"
     assert page.input_value(tid("seed-input")) == "7"
     assert page.input_value(tid("cfg-generator-lr")) == "0.02"

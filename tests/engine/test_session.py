@@ -146,3 +146,22 @@ def test_slow_motion_stage_frames_carry_the_batch(session):
     assert by_index[9].sections["stage_grad"].shape == (20, 2)
     assert "D loss" in by_index[3].header["stage"]["name"]
     assert by_index[3].header["stage"]["values"]["d_loss"] is not None
+
+
+def test_idle_sessions_pause_then_end():
+    from gandojo.engine.manager import SessionManager
+
+    m = SessionManager(idle_pause_s=60, idle_timeout_s=600)
+    try:
+        s = m.create("gaussians", GanConfig(), seed=1)
+        s.command("play").result(5)
+        m.reap(now=s.last_active + 30)
+        assert s.running  # not idle long enough
+        m.reap(now=s.last_active + 61)
+        assert wait_for(lambda: not s.running) and "nobody watched" in s.paused_reason
+        watched = m.create("gaussians", GanConfig(), seed=2)
+        watched.subscribe(Subscriber(lambda: None))
+        m.reap(now=s.last_active + 601)
+        assert m.get(s.id) is None and m.get(watched.id) is watched
+    finally:
+        m.close_all()

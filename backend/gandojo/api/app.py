@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GAN Dojo", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.device = device
-    app.state.manager = SessionManager(device, settings.max_sessions, settings.fps)
+    app.state.manager = SessionManager(device, settings.max_sessions, settings.fps,
+                                       settings.idle_pause_s, settings.idle_timeout_s)
     app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
     app.include_router(routes.router)
     app.include_router(websocket.router)

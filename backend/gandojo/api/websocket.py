@@ -92,7 +92,7 @@ async def session_socket(ws: WebSocket, sid: str, token: str | None = None) -> N
     await ws.accept()
     loop, wake = asyncio.get_running_loop(), asyncio.Event()
     sub = Subscriber(lambda: loop.call_soon_threadsafe(wake.set))
-    sub.messages.append({"type": "hello", "writable": writable,
+    sub.messages.append({"type": "hello", "writable": writable, "view": session.view(),
                          "modes_total": session.trainer.dataset.modes_total, **session.info()})
     session.subscribe(sub)
     sender = asyncio.create_task(_sender(ws, session, sub, wake))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+import time
 from typing import Any
 
 from ..gan.config import GanConfig
@@ -19,10 +20,32 @@ class SessionLimitError(RuntimeError):
 
 
 class SessionManager:
-    def __init__(self, device: str = "cpu", max_sessions: int = 200, fps: int = 30) -> None:
+    def __init__(self, device: str = "cpu", max_sessions: int = 200, fps: int = 30,
+                 idle_pause_s: float = 120.0, idle_timeout_s: float = 1800.0) -> None:
         self.device, self.max_sessions, self.fps = device, max_sessions, fps
+        self.idle_pause_s, self.idle_timeout_s = idle_pause_s, idle_timeout_s
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, name="session-reaper", daemon=True)
+        self._reaper.start()
+
+    def reap(self, now: float | None = None) -> None:
+        """Pause running sessions nobody watches or calls; end the long-untouched ones."""
+        now = time.monotonic() if now is None else now
+        for sid, s in list(self._sessions.items()):
+            if s.subscriber_count:
+                continue
+            idle = now - s.last_active
+            if idle > self.idle_timeout_s:
+                self.delete(sid)
+            elif s.running and idle > self.idle_pause_s:
+                s.command("pause", reason=f"paused: nobody watched or called for "
+                                          f"{self.idle_pause_s:.0f} s")
+
+    def _reap_loop(self) -> None:
+        while not self._stop.wait(min(10.0, self.idle_pause_s / 4)):
+            self.reap()
 
     def create(self, dataset: str, config: GanConfig, seed: int | None = None) -> Session:
         """A new session training `dataset` with `config` (a random seed unless given)."""
@@ -45,7 +68,11 @@ class SessionManager:
         return s
 
     def get(self, sid: str) -> Session | None:
-        return self._sessions.get(sid)
+        """The session `sid` (marked active: any access keeps it alive), or None."""
+        s = self._sessions.get(sid)
+        if s is not None:
+            s.last_active = time.monotonic()
+        return s
 
     def delete(self, sid: str) -> bool:
         with self._lock:
@@ -61,6 +88,7 @@ class SessionManager:
         return [s.info() for s in list(self._sessions.values())]
 
     def close_all(self) -> None:
+        self._stop.set()
         for sid in list(self._sessions):
             self.delete(sid)
 

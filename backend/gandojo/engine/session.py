@@ -11,6 +11,7 @@ import math
 import queue
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
@@ -26,6 +27,7 @@ from .frames import Frame, ProbeSet, build_frame
 from .slowmo import StageRecorder
 
 MAX_FPS = 30
+MIDSTEP_SAFE = {"slowmo", "speed", "drs", "publish", "snapshot", "checkpoint"}
 
 
 class Session:
@@ -47,6 +49,7 @@ class Session:
         self.frame_interval = 1.0 / max(1, min(fps, MAX_FPS))
         self.last_active = time.monotonic()
         self._cmds: queue.SimpleQueue = queue.SimpleQueue()
+        self._deferred: deque = deque()  # commands that arrived mid-iteration in slow motion
         self._fan = FanOut()
         self._closed = False
         self._rate = (time.perf_counter(), 0)
@@ -61,7 +64,7 @@ class Session:
             raise ValueError(f"unknown command {name!r}")
         fut: Future = Future()
         self.last_active = time.monotonic()
-        self._cmds.put((fn, kwargs, fut))
+        self._cmds.put((name, fn, kwargs, fut))
         return fut
 
     def subscribe(self, sub: Subscriber) -> None:
@@ -70,6 +73,7 @@ class Session:
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self._fan.remove(sub)
+        self.last_active = time.monotonic()
 
     @property
     def subscriber_count(self) -> int:
@@ -93,17 +97,17 @@ class Session:
                         "percentile": self.drs_percentile or 95.0},
                 "follower": self.follower.id if self.follower else None}
 
-    def _view(self) -> dict[str, list[float]]:
+    def view(self) -> dict[str, list[float]]:
         (x0, x1), (y0, y1) = self.trainer.dataset.view
         return {"x": [x0, x1], "y": [y0, y1]}
 
     def close(self) -> None:
         self._closed = True
-        self._cmds.put((lambda: None, {}, Future()))
+        self._cmds.put(("close", lambda: None, {}, Future()))
         self._thread.join(timeout=5)
         while True:  # nobody will run what is still queued: fail it instead of leaving it hanging
             try:
-                _, _, fut = self._cmds.get_nowait()
+                *_, fut = self._deferred.popleft() if self._deferred else self._cmds.get_nowait()
             except queue.Empty:
                 break
             if fut.set_running_or_notify_cancel():
@@ -168,7 +172,7 @@ class Session:
         self.paused_reason = None
         self._rate = (time.perf_counter(), trainer.iteration)
         self._broadcast({"type": "reset", "modes_total": trainer.dataset.modes_total,
-                         "view": self._view(), **self.info()})
+                         "view": self.view(), **self.info()})
         self._cmd_publish()
 
     def _cmd_config(self, patch: dict[str, Any]) -> dict:
@@ -201,11 +205,11 @@ class Session:
             self._publish(self._build())
 
     # ------------------------------------------------------------ internals
-    def _build(self) -> Frame:
+    def _build(self, extra: dict[str, Any] | None = None) -> Frame:
         frame = build_frame(self.trainer, self.probe_set, {
             "running": self.running, "its_per_sec": round(self.its_per_sec, 1),
             "paused_reason": self.paused_reason, "slowmo": self.slowmo,
-            "iterations_per_frame": self.iterations_per_frame}, self.drs_percentile)
+            "iterations_per_frame": self.iterations_per_frame, **(extra or {})}, self.drs_percentile)
         was = self.alarm.active
         alarm = self.alarm.update(self.trainer.iteration, frame.header["metrics"], self.trainer.config)
         frame.header["alarm"] = alarm
@@ -234,18 +238,24 @@ class Session:
                 return False
         return True
 
+    @staticmethod
+    def _run(item: tuple) -> None:
+        _, fn, kwargs, fut = item
+        if fut.set_running_or_notify_cancel():
+            try:
+                fut.set_result(fn(**kwargs))
+            except BaseException as exc:  # handed to the caller through the future
+                fut.set_exception(exc)
+
     def _drain(self, block: bool) -> None:
+        while self._deferred:
+            self._run(self._deferred.popleft())
         try:
             item = self._cmds.get(timeout=0.5) if block else self._cmds.get_nowait()
         except queue.Empty:
             return
         while True:
-            fn, kwargs, fut = item
-            if fut.set_running_or_notify_cancel():
-                try:
-                    fut.set_result(fn(**kwargs))
-                except BaseException as exc:  # handed to the caller through the future
-                    fut.set_exception(exc)
+            self._run(item)
             try:
                 item = self._cmds.get_nowait()
             except queue.Empty:
@@ -296,7 +306,7 @@ class Session:
             self._rate = (now, it)
 
     def _slow_iteration(self) -> None:
-        rec = StageRecorder(self.trainer, self.probe_set, self._publish, self._stage_wait)
+        rec = StageRecorder(self.trainer, self._build, self._publish, self._stage_wait)
         self.trainer.iterate(observe=rec)
         self._lockstep(1)
         if self._check_finite():
@@ -313,10 +323,19 @@ class Session:
             self._broadcast({"type": "event", "event": "unlinked", "reason": str(exc)})
 
     def _stage_wait(self) -> bool:
-        """Wait one stage's duration; False when a command arrived (finish the iteration fast)."""
-        end = time.perf_counter() + self.stage_ms / 1000.0
-        while (left := end - time.perf_counter()) > 0:
-            if not self._cmds.empty() or self._closed:
+        """Wait one stage's duration, running harmless commands (stage duration, speed, DRS,
+        snapshots) at once; False when another command arrived: finish the iteration fast."""
+        start = time.perf_counter()
+        while (left := start + self.stage_ms / 1000.0 - time.perf_counter()) > 0:
+            if self._closed:
                 return False
-            time.sleep(min(0.02, left))
+            try:
+                item = self._cmds.get_nowait()
+            except queue.Empty:
+                time.sleep(min(0.02, left))
+                continue
+            if item[0] not in MIDSTEP_SAFE:
+                self._deferred.append(item)
+                return False
+            self._run(item)
         return True

@@ -9,7 +9,7 @@ import torch
 
 from ..gan.probes import DisplayScale
 from ..gan.trainer import STAGES, Trainer2D
-from .frames import Frame, ProbeSet, build_frame, finite
+from .frames import Frame, finite
 
 BATCH_CAP = 1000  # stage points drawn at most
 _EMPTY = {"stage_real": (0, 2), "stage_fake": (0, 2), "stage_d_real": (0,),
@@ -46,9 +46,9 @@ def _cpu(x: torch.Tensor) -> np.ndarray:
 class StageRecorder:
     """An `observe` hook for Trainer2D.iterate: publishes a frame per stage, then waits."""
 
-    def __init__(self, trainer: Trainer2D, probe_set: ProbeSet, publish: Callable[[Frame], None],
-                 wait: Callable[[], bool]) -> None:
-        self.t, self.ps, self.publish, self.wait = trainer, probe_set, publish, wait
+    def __init__(self, trainer: Trainer2D, build: Callable[[dict], Frame],
+                 publish: Callable[[Frame], None], wait: Callable[[], bool]) -> None:
+        self.t, self.build, self.publish, self.wait = trainer, build, publish, wait
         self.hurry = False  # set once a wait was interrupted: finish the iteration without waiting
         self.batch: dict[str, np.ndarray] = {}
         self.values: dict[str, Any] = {}
@@ -62,7 +62,7 @@ class StageRecorder:
         self._collect(data, part)
         if self.hurry:
             return
-        frame = build_frame(self.t, self.ps, {"stage": self._stage(index, part)})
+        frame = self.build({"stage": self._stage(index, part)})
         for name, shape in _EMPTY.items():
             frame.sections[name] = self.batch.get(name, np.zeros(shape, np.float32))
         self.publish(frame)

@@ -53,20 +53,20 @@ export function columns(points) {
   return { x, y };
 }
 
-/** One line segment per point, p → p + v, separated by nulls (one trace for all arrows). */
-export function segments(points, vectors) {
+/**
+ * Line segments p → p + v separated by nulls (one trace for all arrows); with `max`, only every
+ * k-th point so that at most `max` arrows are drawn (a readable field instead of a pink blanket).
+ */
+export function segments(points, vectors, max = Infinity) {
   const n = points.shape[0];
-  const x = new Array(3 * n);
-  const y = new Array(3 * n);
+  const stride = Math.max(1, Math.ceil(n / max));
   const p = points.data;
   const v = vectors.data;
-  for (let i = 0; i < n; i += 1) {
-    x[3 * i] = p[2 * i];
-    y[3 * i] = p[2 * i + 1];
-    x[3 * i + 1] = p[2 * i] + v[2 * i];
-    y[3 * i + 1] = p[2 * i + 1] + v[2 * i + 1];
-    x[3 * i + 2] = null;
-    y[3 * i + 2] = null;
+  const x = [];
+  const y = [];
+  for (let i = 0; i < n; i += stride) {
+    x.push(p[2 * i], p[2 * i] + v[2 * i], null);
+    y.push(p[2 * i + 1], p[2 * i + 1] + v[2 * i + 1], null);
   }
   return { x, y };
 }

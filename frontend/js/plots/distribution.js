@@ -18,6 +18,7 @@ const TRACES = [
 ];
 
 const EMPTY = { x: [], y: [] };
+const MAX_ARROWS = 300;
 
 function markers(color, size, opacity) {
   return { mode: 'markers', marker: { color, size, opacity, line: { width: 0 } } };
@@ -33,13 +34,12 @@ function stageMarkers(outline, d) {
   };
 }
 
+/** z[r][c] is D at the centre of cell (r, c) of an R×C tiling of the view (row = y, upwards). */
 function gridTrace(type, z, view, extra) {
-  const rows = z.length;
-  const cols = rows ? z[0].length : 0;
+  const dx = (view.x[1] - view.x[0]) / z[0].length;
+  const dy = (view.y[1] - view.y[0]) / z.length;
   return {
-    type, z,
-    x0: view.x[0], dx: cols > 1 ? (view.x[1] - view.x[0]) / (cols - 1) : 1,
-    y0: view.y[0], dy: rows > 1 ? (view.y[1] - view.y[0]) / (rows - 1) : 1,
+    type, z, x0: view.x[0] + dx / 2, dx, y0: view.y[0] + dy / 2, dy,
     zmin: 0, zmax: 1, showscale: false, hoverinfo: 'skip', ...extra,
   };
 }
@@ -49,6 +49,7 @@ function checkSections(s) {
   expectShape('real', s.real, [null, 2]);
   expectShape('gradients', s.gradients, [m, 2]);
   const [r] = expectShape('heatmap', s.heatmap, [null, null]);
+  if (r < 1) throw new Error('heatmap: empty');
   expectShape('heatmap', s.heatmap, [r, r]);
   if (s.manifold) expectShape('manifold', s.manifold, [null, null, 2]);
   ['real', 'fake'].forEach((which) => {
@@ -97,14 +98,14 @@ export class DistributionPlot {
     const staged = ['stage_real', 'stage_fake'].some((k) => s[k] && s[k].shape[0] > 0);
     const dim = staged ? 0.3 : 1;
     const traces = {
-      heatmap: gridTrace('heatmap', z, view, { colorscale: D_COLORSCALE, opacity: 0.85, zsmooth: false }),
+      heatmap: gridTrace('heatmap', z, view, { colorscale: D_COLORSCALE, opacity: 0.55, zsmooth: false }),
       contour: gridTrace('contour', z, view, {
         contours: { start: 0.5, end: 0.5, size: 1, coloring: 'none' },
         line: { color: COLORS.contour, width: 1.5, dash: 'dot' },
       }),
       manifold: { type: 'scattergl', mode: 'lines', line: { color: COLORS.manifold, width: 1 }, ...(s.manifold ? gridLines(s.manifold) : EMPTY) },
       real: { type: 'scattergl', ...markers(COLORS.real, 4.5, 0.8 * dim), ...columns(s.real) },
-      gradients: { type: 'scattergl', mode: 'lines', line: { color: COLORS.gradient, width: 1.2 }, opacity: 0.75 * dim, ...segments(s.fake, s.gradients) },
+      gradients: { type: 'scattergl', mode: 'lines', line: { color: COLORS.gradient, width: 1 }, opacity: 0.6 * dim, ...segments(s.fake, s.gradients, MAX_ARROWS) },
       fake: { type: 'scattergl', ...markers(COLORS.fake, 4.5, 0.9 * dim), ...columns(s.fake) },
       'stage real': { type: 'scattergl', ...this.stagePoints(s, 'real') },
       'stage fake': { type: 'scattergl', ...this.stagePoints(s, 'fake') },

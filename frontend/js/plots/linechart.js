@@ -92,8 +92,9 @@ export class LineChart {
     this.lastDraw = performance.now();
     this.dirty = false;
     const data = this.series.map((s) => ({
-      type: 'scatter', mode: 'lines', name: s.label, x: this.hist[s.key].x, y: this.hist[s.key].y,
-      line: { color: s.color, width: 1.6 }, hovertemplate: `${s.label} %{y:.3f}<br>it %{x}<extra></extra>`,
+      type: 'scatter', mode: this.hist[s.key].x.length < 12 ? 'lines+markers' : 'lines',
+      name: s.label, x: this.hist[s.key].x, y: this.hist[s.key].y,
+      line: { color: s.color, width: 1.6 }, marker: { color: s.color, size: 4 }, hovertemplate: `${s.label} %{y:.3f}<br>it %{x}<extra></extra>`,
     }));
     const axis = { gridcolor: COLORS.grid, zeroline: false, tickfont: { size: 10, color: COLORS.text }, fixedrange: true };
     const layout = {

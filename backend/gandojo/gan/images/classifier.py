@@ -1,0 +1,192 @@
+"""The project's own MNIST feature network: a LeNet-style CNN, trained once per data source and cached.
+
+It serves the image metrics (its logits for the classifier accuracy and the Inception-Score-style
+score, its penultimate 128 features for FID and precision/recall) — Inception weights cannot be
+downloaded here and fit MNIST poorly. The cache is a safetensors file (weights + string metadata:
+dataset, source, counts, test accuracy); loading it never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
+
+from .data import ImageData, data_dir, load_split, resolve_source
+from .idx import DataError, atomic_write
+
+VERSION = "lenet-1"
+FEATURES = 128
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
+
+
+class LeNet(torch.nn.Module):
+    """conv5(32) → pool → conv5(64) → pool → fc 128 (features) → fc classes. Input [0, 1] images."""
+
+    num_features = FEATURES  # read by torchmetrics' FID for a custom feature extractor
+
+    def __init__(self, n_classes: int = 10) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 32, 5, padding=2)
+        self.conv2 = torch.nn.Conv2d(32, 64, 5)
+        self.fc1 = torch.nn.Linear(64 * 5 * 5, FEATURES)
+        self.fc2 = torch.nn.Linear(FEATURES, n_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate activations (N, 128) of images (N, 28, 28) / (N, 784) / (N, 1, 28, 28) in [0, 1]."""
+        x = x.reshape(-1, 1, 28, 28).float() - 0.5
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.relu(self.fc1(x.flatten(1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.features(x))
+
+
+@dataclass
+class FeatureClassifier:
+    """A trained LeNet and what it was trained on."""
+
+    model: LeNet
+    dataset: str
+    source: str
+    n_train: int
+    n_test: int
+    test_accuracy: float
+    epochs: int
+
+    def describe(self) -> dict:
+        return {"network": f"LeNet-style CNN ({VERSION}), {FEATURES} penultimate features",
+                "dataset": self.dataset, "source": self.source, "n_train": self.n_train,
+                "n_test": self.n_test, "test_accuracy": self.test_accuracy, "epochs": self.epochs}
+
+    def to(self, device) -> "FeatureClassifier":
+        self.model.to(device)
+        return self
+
+
+def _unit(images: torch.Tensor) -> torch.Tensor:
+    return images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+
+
+@torch.no_grad()
+def accuracy(model: LeNet, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> float:
+    """Fraction of `images` (uint8 or [0, 1]) that `model` labels correctly."""
+    model.eval()
+    dev = next(model.parameters()).device
+    correct = 0
+    for s in range(0, len(images), batch):
+        pred = model(_unit(images[s:s + batch]).to(dev)).argmax(1)
+        correct += int((pred == labels[s:s + batch].to(dev)).sum())
+    return correct / max(1, len(images))
+
+
+def train_lenet(images: torch.Tensor, labels: torch.Tensor, n_classes: int = 10, epochs: int = 6,
+                batch: int = 64, lr: float = 2e-3, seed: int = 0, device: str | torch.device = "cpu",
+                progress: Progress | None = None, cancel: Cancel | None = None) -> LeNet:
+    """Train a fresh LeNet with Adam on images (uint8 or [0, 1]) and labels; seeded.
+
+    The learning rate falls linearly to zero; `progress(fraction, message)` after every batch
+    (fractions of this call), `cancel()` checked as often; a cancelled run returns the model so far.
+    """
+    g = torch.Generator().manual_seed(seed)  # every draw below comes from g
+    with torch.random.fork_rng(devices=[]):  # the default init must not move the global RNG
+        model = LeNet(n_classes)
+    with torch.no_grad():
+        for m in (model.conv1, model.conv2, model.fc1, model.fc2):  # PyTorch's U(±1/√fan_in), from g
+            bound = 1.0 / m.weight[0].numel() ** 0.5
+            m.weight.uniform_(-bound, bound, generator=g)
+            m.bias.uniform_(-bound, bound, generator=g)
+    model.to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    n = len(images)
+    steps = epochs * max(1, (n + batch - 1) // batch)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / steps))
+    done = 0
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=g)
+        for s in range(0, n, batch):
+            if cancel and cancel():
+                return model.eval()
+            idx = order[s:s + batch]
+            x, y = _unit(images[idx]).to(device), labels[idx].to(device)
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            done += 1
+            if progress:
+                progress(done / steps, f"classifier epoch {epoch + 1}/{epochs}")
+    return model.eval()
+
+
+# ------------------------------------------------------------------ the cache
+def cache_path(dataset: str, source: str, root: str | os.PathLike | None = None) -> Path:
+    return data_dir(root) / "classifiers" / f"{dataset}-{source}-{VERSION}.safetensors"
+
+
+def save_classifier(fc: FeatureClassifier, path: str | os.PathLike) -> Path:
+    """Weights and metadata as one safetensors file, written atomically."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in fc.model.state_dict().items()}
+    meta = {"format": VERSION, "dataset": fc.dataset, "source": fc.source, "n_train": str(fc.n_train),
+            "n_test": str(fc.n_test), "test_accuracy": repr(fc.test_accuracy), "epochs": str(fc.epochs),
+            "n_classes": str(fc.model.fc2.out_features)}
+    return atomic_write(path, save(tensors, metadata=meta))
+
+
+def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu") -> FeatureClassifier:
+    """A cached classifier; DataError naming the file when it is not a valid one."""
+    path = Path(path)
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+        tensors = load_file(str(path))
+        if meta.get("format") != VERSION:
+            raise DataError(f"{path}: not a {VERSION} classifier (format {meta.get('format')!r})")
+        model = LeNet(int(meta["n_classes"]))
+        model.load_state_dict(tensors, strict=True)
+        return FeatureClassifier(model.to(device).eval(), meta["dataset"], meta["source"],
+                                 int(meta["n_train"]), int(meta["n_test"]),
+                                 float(meta["test_accuracy"]), int(meta["epochs"]))
+    except (SafetensorError, OSError, KeyError, ValueError, RuntimeError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{path}: not a usable classifier cache ({exc}); delete it to retrain") from None
+
+
+def fit_classifier(train: ImageData, test: ImageData, epochs: int = 6, seed: int = 0,
+                   device: str | torch.device = "cpu", progress: Progress | None = None,
+                   cancel: Cancel | None = None) -> FeatureClassifier:
+    """Train a LeNet on `train`, measure it on `test`."""
+    model = train_lenet(train.images, train.labels, train.n_classes, epochs, seed=seed, device=device,
+                        progress=progress, cancel=cancel)
+    return FeatureClassifier(model, train.name, train.source, train.count, test.count,
+                             accuracy(model, test.images, test.labels), epochs)
+
+
+def cached_classifier(dataset: str = "mnist", root: str | os.PathLike | None = None,
+                      device: str | torch.device = "cpu", progress: Progress | None = None,
+                      retrain: bool = False, epochs: int = 6) -> FeatureClassifier:
+    """The feature network for the best available source of `dataset`: loaded from the cache, or
+    trained on its train split, tested on its test split and cached (once)."""
+    info = resolve_source(dataset, root)
+    path = cache_path(dataset, info.source, root)
+    if path.is_file() and not retrain:
+        fc = load_classifier(path, device)
+        if (fc.n_train, fc.n_test) == (info.train_count, info.test_count):
+            return fc
+    train = load_split(dataset, "train", root, info.source)
+    test = load_split(dataset, "test", root, info.source)
+    fc = fit_classifier(train, test, epochs, device=device, progress=progress)
+    save_classifier(fc, path)
+    return fc

