@@ -1,10 +1,11 @@
-"""Command line: `gandojo serve [--host] [--port] [--device]`."""
+"""Command line: `gandojo serve | data | train | export | experiment | pretrain`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from .images_cli import register as register_images
 from .settings import Settings
 
 
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
+    register_images(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -65,8 +65,8 @@ class ImageGanConfig(_Strict):
                                    description="one-sided: D's target for real images is 1 - s")
     instance_noise: float = Field(0.0, ge=0.0, le=2.0, allow_inf_nan=False,
                                   description="σ of Gaussian noise on D's inputs, in data units")
-    instance_noise_anneal: int = Field(0, ge=0, le=10_000_000,
-                                       description="iterations over which σ falls linearly to 0 (0: constant)")
+    instance_noise_anneal: int = Field(
+        0, ge=0, le=10_000_000, description="iterations over which σ falls linearly to 0 (0: constant)")
     gp_weight: float = Field(10.0, ge=0.0, le=1000.0, allow_inf_nan=False,
                              description="gradient-penalty weight (wgan-gp)")
 

@@ -13,6 +13,7 @@ A source is used only when all four files are there. Loaded arrays are cached pe
 
 from __future__ import annotations
 
+import gzip
 import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -108,8 +109,6 @@ class SourceInfo:
 
 def _idx_count(path: Path) -> int:
     """The first dimension of an IDX file, from its header only (gzip or raw)."""
-    import gzip
-
     with open(path, "rb") as fh:
         head = fh.read(2)
         fh.seek(0)
@@ -230,7 +229,11 @@ def load_split(name: str, split: str = "train", root: str | os.PathLike | None =
     info = resolve_source(name, root, source)
     paths = [info.path / f for f in FILES[split]]
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
-    x, y = _load_arrays(str(paths[0]), str(paths[1]), stamp)
+    try:
+        x, y = _load_arrays(str(paths[0]), str(paths[1]), stamp)
+    except DataError as exc:
+        raise DataError(f"{exc}. Delete the folder {info.path} and get the data again: "
+                        f"{spec.how_to}.") from None
     if y.size and int(y.max()) >= len(spec.classes):
         raise DataError(f"{paths[1]}: label {int(y.max())} out of range for {len(spec.classes)} classes")
     data = ImageData(name, spec.title, spec.classes, info.source, split, torch.from_numpy(x.copy()),

@@ -157,5 +157,8 @@ def download_dataset(name: str, root: str | os.PathLike | None = None,
         raise ValueError(f"the remote file list must name exactly {', '.join(ALL_FILES)}")
     dest = source_dir(name, "download", root)
     for f in files:
-        download_file(f, dest, mirrors or MIRRORS[name], progress, timeout)
+        try:
+            download_file(f, dest, mirrors or MIRRORS[name], progress, timeout)
+        except DataError as exc:
+            raise DataError(f"{exc}\nOther ways to get it: {get_spec(name).how_to}.") from None
     return dest

@@ -96,7 +96,7 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """784 (+ one-hot) → 1024 → 512 → 256 → 1 with dropout; cgan: concat or projection of the label."""
+    """784 (+ one-hot) → 1024 → 512 → 256 → 1 with dropout; cgan: label by concat or projection."""
 
     def __init__(self, cfg: ImageGanConfig, n_classes: int = 0) -> None:
         super().__init__()

