@@ -17,7 +17,7 @@ import torch
 
 from ..gan import probes
 from ..gan.drs import drs_filter
-from ..gan.metrics import grid_kl_js, mode_metrics
+from ..gan.metrics import grid_histogram, grid_kl_js, mode_metrics
 from ..gan.models import sample_noise
 from ..gan.trainer import Trainer2D
 
@@ -91,6 +91,7 @@ class ProbeSet:
         self.key = (trainer.dataset.name, trainer.seed, trainer.config.noise)
         self.drs_rng = torch.Generator(trainer.device).manual_seed(trainer.seed + 3)
         self.drs_max: float | None = None  # DRS running max of D's logit
+        self.real_hist = grid_histogram(self.real, trainer.dataset.view)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -99,7 +100,7 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 def _sample_metrics(t: Trainer2D, ps: ProbeSet, fake: torch.Tensor) -> dict:
     """Metrics of a set of fakes against the probe's real samples: KL/JS and mode coverage."""
-    kl, js = grid_kl_js(ps.real, fake, t.dataset.view)
+    kl, js = grid_kl_js(ps.real, fake, t.dataset.view, real_hist=ps.real_hist)
     m: dict[str, Any] = {"kl": finite(kl), "js": finite(js), "modes_captured": None,
                          "modes_total": t.dataset.modes_total, "high_quality": None,
                          "reverse_kl": None}
@@ -134,11 +135,12 @@ def _drs(t: Trainer2D, ps: ProbeSet, fake: torch.Tensor, d_fake: torch.Tensor,
 
 
 def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None,
-                drs_percentile: float | None = None) -> Frame:
+                drs_percentile: float | None = None, metrics: dict[str, Any] | None = None) -> Frame:
     """The full 2D frame of trainer `t` now (header + real, fake, gradients, heatmap, manifold).
 
     With `drs_percentile`, the header gains `drs` (acceptance, metrics after rejection) and the
-    sections a `drs_mask` (1 = accepted) over the drawn fakes.
+    sections a `drs_mask` (1 = accepted) over the drawn fakes. `metrics` from a recent frame may be
+    reused (the session refreshes them ~10 times a second while training runs flat out).
     """
     fake, d_fake, grad = probes.fakes_with_gradients(t, ps.z)
     view = t.dataset.view
@@ -147,7 +149,7 @@ def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None,
     header: dict[str, Any] = {
         "type": "frame", "kind": "2d", "dataset": t.dataset.name, "iteration": t.iteration,
         "losses": {k: finite(v) for k, v in t.losses().items()},
-        "metrics": _metrics(t, ps, fake, d_fake),
+        "metrics": metrics if metrics is not None else _metrics(t, ps, fake, d_fake),
         "view": {"x": [x0, x1], "y": [y0, y1]}, "gradient_scale": finite(scale) or 0.0,
         "stage": None, "drs": None,
     }

@@ -27,10 +27,13 @@ def _kl_bits(p: torch.Tensor, q: torch.Tensor) -> float:
     return float((p * (p / q).log2()).sum())
 
 
-def grid_kl_js(real: torch.Tensor, fake: torch.Tensor, view: View,
-               bins: int = GRID_BINS, eps: float = GRID_EPS) -> tuple[float, float]:
-    """KL(real‖fake) and JS(real, fake) in bits, from smoothed histograms counting every sample."""
-    p = grid_histogram(real, view, bins) + eps
+def grid_kl_js(real: torch.Tensor, fake: torch.Tensor, view: View, bins: int = GRID_BINS,
+               eps: float = GRID_EPS, real_hist: torch.Tensor | None = None) -> tuple[float, float]:
+    """KL(real‖fake) and JS(real, fake) in bits, from smoothed histograms counting every sample.
+
+    `real_hist` (grid_histogram of `real`) may be passed in when the real samples are fixed.
+    """
+    p = (grid_histogram(real, view, bins) if real_hist is None else real_hist) + eps
     q = grid_histogram(fake, view, bins) + eps
     p, q = p / p.sum(), q / q.sum()
     m = 0.5 * (p + q)

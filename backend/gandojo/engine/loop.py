@@ -1,0 +1,121 @@
+"""The session worker loop: runs queued commands, trains in chunks, paces frames, slow motion.
+
+A mixin for Session, which provides the trainer, the command queue and the frame building.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import torch
+
+from .slowmo import StageRecorder
+
+MIDSTEP_SAFE = {"slowmo", "speed", "drs", "publish", "snapshot", "checkpoint"}
+
+
+class WorkerLoop:
+    """Owns the worker thread's control flow; everything here runs on that thread."""
+
+    @staticmethod
+    def _run(item: tuple) -> None:
+        _, fn, kwargs, fut = item
+        if fut.set_running_or_notify_cancel():
+            try:
+                fut.set_result(fn(**kwargs))
+            except BaseException as exc:  # handed to the caller through the future
+                fut.set_exception(exc)
+
+    def _drain(self, block: bool) -> None:
+        while self._deferred:
+            self._run(self._deferred.popleft())
+        try:
+            item = self._cmds.get(timeout=0.5) if block else self._cmds.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            self._run(item)
+            try:
+                item = self._cmds.get_nowait()
+            except queue.Empty:
+                return
+
+    def _loop(self) -> None:
+        # OpenMP's thread count is per thread: re-apply the process setting here, or this thread
+        # would reduce with a different split and lose bit-for-bit reproducibility
+        torch.set_num_threads(torch.get_num_threads())
+        next_frame = time.perf_counter()
+        while not self._closed:
+            self._drain(block=not self.running)
+            if not self.running or self._closed:
+                continue
+            if self.slowmo:
+                self._slow_iteration()
+                continue
+            next_frame = self._fast_chunk(next_frame)
+
+    def _fast_chunk(self, next_frame: float) -> float:
+        t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
+        deadline = max(next_frame, now + 0.002) if self._fan or ipf else now + 0.05
+        start = t.iteration
+        if ipf:
+            for _ in range(ipf):
+                t.iterate()
+        else:
+            while time.perf_counter() < deadline and self._cmds.empty():
+                t.iterate()
+        if not self._check_finite():
+            return next_frame
+        self._lockstep(t.iteration - start)
+        self._update_rate()
+        if ipf:  # pace: one frame's worth of iterations per frame interval
+            while time.perf_counter() < deadline and self._cmds.empty():
+                time.sleep(min(0.005, max(0.0, deadline - time.perf_counter())))
+        now = time.perf_counter()
+        if now >= next_frame:
+            self._cmd_publish()
+            next_frame = max(next_frame + self.frame_interval, now)
+        return next_frame
+
+    def _update_rate(self) -> None:
+        t0, i0 = self._rate
+        now, it = time.perf_counter(), self.trainer.iteration
+        if now - t0 >= 0.5:
+            self.its_per_sec = (it - i0) / (now - t0)
+            self._rate = (now, it)
+
+    def _slow_iteration(self) -> None:
+        rec = StageRecorder(self.trainer, self._build, self._publish, self._stage_wait)
+        self.trainer.iterate(observe=rec)
+        self._lockstep(1)
+        if self._check_finite():
+            self._cmd_publish()
+
+    def _lockstep(self, n: int) -> None:
+        """Advance the follower by the same number of iterations (unlink it if it is gone)."""
+        if self.follower is None or n <= 0:
+            return
+        try:
+            self.follower.command("step", n=n).result(timeout=60)
+        except Exception as exc:  # the follower ended or failed: stop following, say why
+            self.follower = None
+            self._broadcast({"type": "event", "event": "unlinked", "reason": str(exc)})
+
+    def _stage_wait(self) -> bool:
+        """Wait one stage's duration, running harmless commands (stage duration, speed, DRS,
+        snapshots) at once; False when another command arrived: finish the iteration fast."""
+        start = time.perf_counter()
+        while (left := start + self.stage_ms / 1000.0 - time.perf_counter()) > 0:
+            if self._closed:
+                return False
+            try:
+                item = self._cmds.get_nowait()
+            except queue.Empty:
+                time.sleep(min(0.02, left))
+                continue
+            if item[0] not in MIDSTEP_SAFE:
+                self._deferred.append(item)
+                return False
+            self._run(item)
+        return True
