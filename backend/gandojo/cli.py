@@ -25,6 +25,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pretrain(args: argparse.Namespace) -> int:
+    """Train each dataset's balanced preset and ship the result as its pretrained start."""
+    import torch
+
+    from .engine import pretrained
+    from .gan.datasets import DATASETS
+    from .gan.presets import PRESETS
+
+    torch.set_num_threads(1)
+    for name in args.dataset or list(DATASETS):
+        preset = PRESETS.get(f"{name}-balanced", PRESETS["gaussians-balanced"])
+        iterations = args.iterations or 2 * (preset.iterations or 1000)
+        t = pretrained.make(name, preset.config(), iterations, seed=args.seed)
+        print(f"{name}: {preset.name} for {t.iteration} iterations -> {pretrained.pretrained_path(name)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gandojo", description="GAN Dojo: an interactive GAN playground")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
+    pre = sub.add_parser("pretrain", help="(re)make the shipped pretrained 2D models")
+    pre.add_argument("--dataset", action="append", help="dataset name (repeatable; default all)")
+    pre.add_argument("--iterations", type=int, default=None, help="default: twice the preset's")
+    pre.add_argument("--seed", type=int, default=0)
+    pre.set_defaults(func=_pretrain)
     register_images(sub)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -126,3 +126,27 @@ def test_bad_step_and_patch_bodies(server):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "k_d"]
     assert httpx.patch(f"{url}/config", content=b"{not json", headers=h).status_code == 422
     assert httpx.get(url).json()["config"]["k_d"] == 2
+
+
+def test_presets_knobs_and_pretrained(server):
+    body = httpx.get(f"{server}/api/presets").json()
+    names = {p["name"]: p for p in body["presets"]}
+    provocation = next(p for p in body["presets"] if p["kind"] == "provocation")
+    assert provocation["explanation"] and provocation["datasets"]
+    assert {k["name"] for k in body["knobs"]} >= {"d-lr-x10", "kd-plus-1", "noise-dim-1"}
+    s = create(server, dataset="gaussians", seed=3)
+    u, h = f"{server}/api/sessions/{s['id']}", auth(s)
+    httpx.post(f"{u}/step", json={"n": 3}, headers=h)
+    r = httpx.post(f"{u}/preset", json={"name": provocation["name"]}, headers=h).json()
+    assert r["dataset"] == provocation["datasets"][0] and r["iteration"] == 0
+    assert r["config"] == names[provocation["name"]]["config"]
+    lr = r["config"]["discriminator"]["lr"]
+    k = httpx.post(f"{u}/knob", json={"name": "d-lr-x10"}, headers=h).json()
+    assert k["config"]["discriminator"]["lr"] == pytest.approx(min(10.0, lr * 10))
+    assert httpx.post(f"{u}/knob", json={"name": "nope"}, headers=h).status_code == 422
+    for ds in body["pretrained"]:
+        p = httpx.post(f"{server}/api/sessions", json={"dataset": ds, "pretrained": True})
+        assert p.status_code == 201 and p.json()["iteration"] > 0
+    assert "ring8" in body["pretrained"]
+    bad = httpx.post(f"{server}/api/sessions", json={"pretrained": True, "config": {"k_d": 1}})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "pretrained"]

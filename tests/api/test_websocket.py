@@ -123,3 +123,14 @@ def test_slow_client_gets_the_newest_frame_not_a_backlog(server, session):
         c.send(cmd="pause")
         assert 0 < len(c.frames) < 60, len(c.frames)
         assert live - c.frames[-1].header["iteration"] < 0.2 * live  # what arrives is fresh
+
+
+def test_preset_and_knob_commands(server, session):
+    with Client(ws_url(server, session)) as c:
+        c.send(cmd="knob", name="kd-plus-1")
+        assert c.wait_message(lambda m: m["type"] == "config")["config"]["k_d"] == 3
+        c.send(cmd="preset", name="ring8-balanced")
+        msg = c.wait_message(lambda m: m["type"] == "config" and m.get("preset") == "ring8-balanced")
+        assert msg["rebuilt"] is True
+        c.send(cmd="knob", name="warp-drive")
+        assert c.wait_message(lambda m: m["type"] == "error")["field"] == "name"

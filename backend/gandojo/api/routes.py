@@ -17,9 +17,10 @@ from ..engine.render import render_png
 from ..engine.session import Session
 from ..gan.config import GanConfig, deep_merge
 from ..gan.datasets import DATASETS
-from ..gan.presets import PRESETS
+from ..engine import pretrained
+from ..gan.presets import KNOBS, PRESETS
 from .deps import get_manager, readable_session, writable_session
-from .schemas import CreateSession, ResetBody, StepBody, error_list
+from .schemas import CreateSession, KnobBody, PresetBody, ResetBody, StepBody, error_list
 
 router = APIRouter(prefix="/api")
 
@@ -46,9 +47,9 @@ def datasets() -> dict:
 
 @router.get("/presets")
 def presets() -> dict:
-    return {"presets": [{"name": p.name, "title": p.title, "explanation": p.explanation,
-                         "datasets": list(p.datasets), "config": p.config().model_dump()}
-                        for p in PRESETS.values()]}
+    return {"presets": [p.describe() for p in PRESETS.values()],
+            "knobs": [k.describe() for k in KNOBS.values()],
+            "pretrained": pretrained.available()}
 
 
 @router.get("/sessions")
@@ -60,11 +61,10 @@ def list_sessions(manager: SessionManager = Depends(get_manager)) -> dict:
 def create_session(body: CreateSession | None = None,
                    manager: SessionManager = Depends(get_manager)) -> dict:
     body = body or CreateSession()
+    if body.pretrained:
+        return _create_pretrained(body, manager)
     base = GanConfig().model_dump()
     if body.preset is not None:
-        if body.preset not in PRESETS:
-            raise RequestValidationError([{"loc": ["body", "preset"], "type": "enum",
-                                           "msg": f"unknown preset; known: {', '.join(PRESETS)}"}])
         base = PRESETS[body.preset].config().model_dump()
     try:
         config = GanConfig.model_validate(deep_merge(base, body.config or {}))
@@ -75,6 +75,34 @@ def create_session(body: CreateSession | None = None,
     except SessionLimitError as exc:
         raise HTTPException(429, str(exc)) from None
     return {"token": s.token, **s.info()}
+
+
+def _create_pretrained(body: CreateSession, manager: SessionManager) -> dict:
+    if body.preset is not None or body.config is not None:
+        raise RequestValidationError([{"loc": ["body", "pretrained"], "type": "value_error",
+                                       "msg": "a pretrained start takes no preset or config"}])
+    try:
+        trainer = pretrained.load(body.dataset, manager.device)
+        s = manager.adopt(trainer)
+    except FileNotFoundError as exc:
+        raise RequestValidationError([{"loc": ["body", "pretrained"], "type": "value_error",
+                                       "msg": str(exc)}]) from None
+    except SessionLimitError as exc:
+        raise HTTPException(429, str(exc)) from None
+    return {"token": s.token, **s.info()}
+
+
+@router.post("/sessions/{sid}/preset")
+async def apply_preset(body: PresetBody, session: Session = Depends(writable_session)) -> dict:
+    """Start over with a preset (switching to its dataset when it is tuned for one)."""
+    return await run(session.command("preset", name=body.name))
+
+
+@router.post("/sessions/{sid}/knob")
+async def pull_knob(body: KnobBody, session: Session = Depends(writable_session)) -> dict:
+    """One live change, e.g. "d-lr-x10"; returns the new config."""
+    msg = await run(session.command("knob", name=body.name))
+    return {"config": msg["config"], "rebuilt": msg["rebuilt"]}
 
 
 @router.get("/sessions/{sid}")

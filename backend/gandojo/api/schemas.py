@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..gan.datasets import DATASETS
+from ..gan.presets import KNOBS, PRESETS
 
 DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
@@ -17,11 +18,16 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+PresetName = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+KnobName = Literal[tuple(KNOBS)]  # type: ignore[valid-type]
+
+
 class CreateSession(_Body):
     dataset: DatasetName = "gaussians"
     seed: Seed | None = None
-    preset: str | None = Field(None, max_length=64)
+    preset: PresetName | None = None
     config: dict[str, Any] | None = Field(None, description="partial config, merged onto the defaults")
+    pretrained: bool = Field(False, description="start from the shipped converged model of the dataset")
 
 
 class StepBody(_Body):
@@ -82,11 +88,28 @@ class PointsCmd(_Body):
         min_length=1, max_length=10_000)
 
 
+class PresetBody(_Body):
+    name: PresetName
+
+
+class KnobBody(_Body):
+    name: KnobName
+
+
+class PresetCmd(PresetBody):
+    cmd: Literal["preset"]
+
+
+class KnobCmd(KnobBody):
+    cmd: Literal["knob"]
+
+
 Command = Annotated[Union[PlayCmd, PauseCmd, StepCmd, ResetCmd, ConfigCmd, SlowmoCmd, SpeedCmd,
-                          SnapshotCmd, DrsCmd, PointsCmd], Field(discriminator="cmd")]
+                          SnapshotCmd, DrsCmd, PointsCmd, PresetCmd, KnobCmd],
+                    Field(discriminator="cmd")]
 READ_ONLY_COMMANDS = {"snapshot"}
 COMMAND_NAMES = {"play", "pause", "step", "reset", "config", "slowmo", "speed", "snapshot", "drs",
-                 "points"}
+                 "points", "preset", "knob"}
 
 
 def error_list(exc: ValidationError, prefix: tuple = ()) -> list[dict[str, Any]]:

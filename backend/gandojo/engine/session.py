@@ -19,6 +19,7 @@ import torch
 
 from ..gan.config import merged_config
 from ..gan.datasets import CUSTOM, Dataset2D, get_dataset, points_dataset
+from ..gan.presets import KNOBS, PRESETS
 from ..gan.trainer import Part, Trainer2D
 from . import checkpoint
 from .alarm import CollapseAlarm
@@ -60,7 +61,7 @@ class Session(WorkerLoop):
         self._thread.start()
 
     # ------------------------------------------------------------ thread-safe API
-    def command(self, name: str, **kwargs: Any) -> Future:
+    def command(self, name: str, /, **kwargs: Any) -> Future:
         """Queue `name` (play, pause, step, reset, config, slowmo, speed, snapshot) for the worker."""
         fn = getattr(self, f"_cmd_{name}", None)
         if fn is None:
@@ -147,6 +148,20 @@ class Session(WorkerLoop):
         if source not in CUSTOM:
             raise ValueError(f"source must be one of {CUSTOM}")
         return self._cmd_reset(points_dataset(torch.tensor(points, dtype=torch.float32), source))
+
+    def _cmd_preset(self, name: str) -> dict:
+        """Start over with preset `name` (on its dataset when it is tuned for a single one)."""
+        preset = PRESETS[name]  # KeyError for an unknown name
+        t = self.trainer
+        dataset = t.dataset if t.dataset.name in preset.datasets else get_dataset(preset.datasets[0])
+        self._install(Trainer2D(dataset, preset.config(), t.seed, t.device))
+        self._broadcast({"type": "config", "config": preset.config().model_dump(), "rebuilt": True,
+                         "preset": name})
+        return self.info()
+
+    def _cmd_knob(self, name: str) -> dict:
+        """Pull one live knob (KeyError for an unknown one)."""
+        return self._cmd_config(KNOBS[name].patch(self.trainer.config))
 
     def _cmd_drs(self, on: bool, percentile: float = 95.0) -> dict:
         self.drs_percentile = percentile if on else None
