@@ -1,4 +1,4 @@
-// controls.js — DOM inputs <-> state -> websocket commands (top bar, hyperparameter editors, layer toggles).
+// controls.js — DOM inputs <-> state -> websocket commands (top bar, hyperparameter and cure editors, layer and DRS toggles).
 
 import {
   PROPS, LAYERS, propByName, getPath, parseValue, configPatchFor,
@@ -11,8 +11,12 @@ export const configTestId = (name) => 'cfg-' + name.replace(/^config\./, '').rep
 
 const NET_ROWS = PROPS.filter((p) => p.group === 'net' && p.net === 'generator').map((p) => p.row);
 const TRAIN_PROPS = PROPS.filter((p) => p.group === 'train');
+const CURE_PROPS = PROPS.filter((p) => p.group === 'cure');
+/** Titles of the point datasets made from the user's input (not in /api/datasets). */
+const CUSTOM_DATASETS = { drawn: 'Your drawing', csv: 'Uploaded points' };
 
-function makeInput(prop) {
+/** An editor for a config property; `prefix` tells a second session's editors apart (e.g. 'b-'). */
+export function makeInput(prop, prefix = '') {
   let el;
   if (prop.type === 'enum') {
     el = document.createElement('select');
@@ -24,7 +28,7 @@ function makeInput(prop) {
     if (prop.max !== undefined) el.max = prop.max;
     el.step = prop.type === 'int' ? 1 : prop.step || 'any';
   }
-  el.dataset.testid = configTestId(prop.name);
+  el.dataset.testid = prefix + configTestId(prop.name);
   el.dataset.prop = prop.name;
   el.setAttribute('aria-label', `${prop.net ? prop.net + ' ' : ''}${prop.label}`);
   return el;
@@ -42,19 +46,23 @@ export class Controls {
   /**
    * `state`: the state object. Controls write only the client-side fields (layers); config, seed,
    * speed, slow motion and running change when the server confirms them (main.js applies its messages).
-   * `actions`: {send(cmd), changeDataset(name), changed(), error(msg), layers(layers)}.
+   * `actions`: {send(cmd), changeDataset(name), changed(), error(msg), layers(layers), running(bool)}.
    */
   constructor(state, actions) {
     this.state = state;
     this.actions = actions;
     this.inputs = {};
-    this.buildHyperparameters(document.getElementById('hyper-nets'), document.getElementById('hyper-train'));
+    this.buildHyperparameters(document.getElementById('hyper-nets'));
+    this.buildGrid(document.getElementById('hyper-train'), TRAIN_PROPS);
+    this.buildGrid(document.getElementById('hyper-cures'), CURE_PROPS);
+    this.bindTabs();
     this.bindTopBar();
+    this.bindDrs();
     this.bindLayers();
     this.bindKeys();
   }
 
-  buildHyperparameters(netTable, trainGrid) {
+  buildHyperparameters(netTable) {
     const head = cell('tr', null);
     ['', 'Generator', 'Discriminator'].forEach((t, i) => head.appendChild(cell('th', t, ['', 'g', 'd'][i])));
     netTable.appendChild(cell('thead', head));
@@ -67,12 +75,28 @@ export class Controls {
       body.appendChild(tr);
     });
     netTable.appendChild(body);
-    TRAIN_PROPS.forEach((prop) => {
+  }
+
+  /** A two-column grid of labelled editors. */
+  buildGrid(grid, props) {
+    props.forEach((prop) => {
       const label = cell('label', null, 'train-field');
+      if (prop.help) label.title = prop.help;
       label.appendChild(cell('span', prop.label));
       label.appendChild(this.addInput(prop));
-      trainGrid.appendChild(label);
+      grid.appendChild(label);
     });
+  }
+
+  /** The hyperparameter tabs: buttons [data-hyper-tab=name] show the pane [data-hyper-pane=name]. */
+  bindTabs() {
+    const buttons = [...document.querySelectorAll('[data-hyper-tab]')];
+    const show = (name) => {
+      buttons.forEach((b) => b.setAttribute('aria-selected', String(b.dataset.hyperTab === name)));
+      document.querySelectorAll('[data-hyper-pane]').forEach((pane) => { pane.hidden = pane.dataset.hyperPane !== name; });
+    };
+    buttons.forEach((b) => b.addEventListener('click', () => show(b.dataset.hyperTab)));
+    show(buttons[0].dataset.hyperTab);
   }
 
   addInput(prop) {
@@ -161,30 +185,29 @@ export class Controls {
     });
   }
 
-  /** Fill the preset select: list of {name, title, explanation, datasets, config}; choosing one sends its config. */
-  setPresets(list) {
-    const sel = byTestId('preset-select');
-    this.presets = Object.fromEntries(list.map((p) => [p.name, p]));
-    sel.replaceChildren(new Option('Apply a preset…', ''), ...list.map((p) => {
-      const o = new Option(p.title || p.name, p.name);
-      o.title = p.explanation || '';
-      return o;
-    }));
-    if (!this.presetBound) {
-      sel.addEventListener('change', () => {
-        const preset = this.presets[sel.value];
-        sel.value = '';
-        if (preset) this.actions.send({ cmd: 'config', config: preset.config });
-      });
-      this.presetBound = true;
-    }
-  }
-
   /** Fill the dataset select: list of {name, title}. */
   setDatasets(list) {
     const sel = byTestId('dataset-select');
     sel.replaceChildren(...list.map((d) => new Option(d.title || d.name, d.name)));
-    sel.value = this.state.dataset;
+    this.syncUi();
+  }
+
+  /** A drawn / uploaded dataset gets its own (not selectable) option while it is the session's. */
+  showDataset(name) {
+    const sel = byTestId('dataset-select');
+    [...sel.options].filter((o) => o.value in CUSTOM_DATASETS && o.value !== name).forEach((o) => o.remove());
+    if (name in CUSTOM_DATASETS && ![...sel.options].some((o) => o.value === name)) {
+      const o = new Option(CUSTOM_DATASETS[name], name);
+      o.disabled = true;
+      sel.add(o);
+    }
+    sel.value = name;
+  }
+
+  bindDrs() {
+    const send = (on, percentile) => this.actions.send({ cmd: 'drs', on, percentile });
+    this.bindField('drs-toggle', 'drs.on', (v) => send(v, this.state.drs.percentile));
+    this.bindField('drs-percentile', 'drs.percentile', (v) => send(this.state.drs.on, v));
   }
 
   /** Show running / paused; `confirmed` when the server said so (data-confirmed, for tests and styling). */
@@ -195,6 +218,7 @@ export class Controls {
     b.textContent = running ? 'Pause' : 'Play';
     b.setAttribute('aria-pressed', String(running));
     b.classList.toggle('running', running);
+    this.actions.running(running);
   }
 
   setSlowmo(on) {
@@ -215,16 +239,19 @@ export class Controls {
       Object.entries(irrelevant).forEach(([row, off]) => this.inputs[`config.${net}.${row}`].classList.toggle('inactive', off));
     });
     this.inputs['config.gp_weight'].classList.toggle('inactive', cfg.loss !== 'wgan-gp');
+    this.inputs['config.instance_noise_anneal'].classList.toggle('inactive', !(cfg.instance_noise > 0));
   }
 
   /** Show the UI fields of the state (top bar and layer toggles). */
   syncUi() {
     const s = this.state;
-    byTestId('dataset-select').value = s.dataset;
+    this.showDataset(s.dataset);
     byTestId('seed-input').value = String(s.seed);
     byTestId('speed-input').value = String(s.speed);
     byTestId('stage-ms-input').value = String(s.stageMs);
     byTestId('slowmo-toggle').checked = Boolean(s.slowmo);
     LAYERS.forEach((l) => { byTestId('layer-' + l).checked = s.layers[l]; });
+    byTestId('drs-toggle').checked = s.drs.on;
+    byTestId('drs-percentile').value = String(s.drs.percentile);
   }
 }

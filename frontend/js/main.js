@@ -1,86 +1,130 @@
-// main.js — wiring only: URL state → REST session → websocket → decoded frames → widgets, once per animation frame.
+// main.js — wiring only: URL state → REST session → websocket → decoded frames → widgets, plus compare mode, timeline, lab, drawing and files.
 
-import { readURL, writeURL, clone } from './state.js';
+import { readURL, writeURL, clone, configFromURL } from './state.js';
+import { api, formatDetail, socketUrl, normalizeDatasets } from './api.js';
 import { Transport } from './transport.js';
-import { decodeFrame } from './protocol.js';
+import { framePump } from './pump.js';
 import { Controls } from './controls.js';
 import { Readouts } from './readouts.js';
+import { Lab } from './lab.js';
+import { Timeline } from './timeline.js';
+import { Compare, describeConfig } from './compare.js';
+import { Drawing } from './drawing.js';
+import { Files } from './files.js';
+import { SessionRequests, CUSTOM_DATASETS as CUSTOM } from './sessions.js';
+import { applyHidden, bindShareLink } from './share.js';
 import { DistributionPlot } from './plots/distribution.js';
-import { createLossChart } from './plots/losses.js';
-import { createMetricsChart } from './plots/metrics.js';
+import { ChartPanel } from './plots/charts.js';
 import { Overview } from './plots/overview.js';
+import { keepSized } from './plots/common.js';
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const { Plotly } = window;
+/** Commands that must reach B as well in compare mode, so that both sides stay comparable. */
+const FORWARD = new Set(['reset', 'points', 'drs']);
 
 const initial = readURL(window.location.search);
 const state = { ...initial.state, running: false };
-const session = { id: null, token: null, datasets: [], gone: false };
+/** The page's session A; `custom` keeps the last drawn points / uploaded CSV (B needs them too). */
+const session = { id: null, token: null, datasets: [], gone: false, custom: null };
 const transport = new Transport();
 const readouts = new Readouts();
+const notice = (msg) => readouts.notice(msg);
+const error = (msg) => readouts.error(msg);
 const dist = new DistributionPlot(byTestId('plot-distribution'), Plotly);
-const losses = createLossChart(byTestId('plot-losses'), Plotly);
-const metrics = createMetricsChart(byTestId('plot-metrics'), Plotly);
+keepSized(dist.div, Plotly);
+const charts = new ChartPanel(document.getElementById('chart-tabs'), document.getElementById('charts'), Plotly);
 const overview = new Overview(byTestId('overview-graph'), {
   number: document.getElementById('stage-number'),
   name: byTestId('slowmo-stage'),
   step: document.getElementById('stage-step'),
   detail: document.getElementById('stage-detail'),
 });
-const send = (cmd) => transport.send(cmd);
+
+function send(cmd) {
+  transport.send(cmd);
+  if (FORWARD.has(cmd.cmd)) compare.send(cmd);
+  if (cmd.cmd === 'reset' || cmd.cmd === 'preset') compare.relink(); // both back at iteration 0 together
+  if (cmd.cmd === 'points') session.custom = { points: cmd.points };
+}
+
 const controls = new Controls(state, {
   send,
   changeDataset,
   changed: updateURL,
-  error: (msg) => readouts.error(msg),
-  layers: (layers) => dist.setLayers(layers),
+  error,
+  layers: (layers) => { dist.setLayers(layers); compare.setLayers(layers); },
+  running: (running) => timeline.setPaused(!running),
+});
+const lab = new Lab(state, { send, changed: updateURL });
+const requests = new SessionRequests(state, {
+  datasets: () => session.datasets, presetConfig: (name) => lab.presetConfig(name), error,
+});
+const timeline = new Timeline(byTestId('timeline-slider'), document.getElementById('timeline-label'), (frame) => {
+  const shown = frame || timeline.history.newest;
+  if (shown) render(shown);
+  charts.mark(frame ? frame.header.iteration : null);
+  compare.showAt(frame ? frame.header.iteration : null);
+});
+const compare = new Compare({
+  state, charts, notice, error,
+  session: () => session,
+  customData: () => session.custom,
+  live: () => timeline.pinned === null,
+}, Plotly);
+const drawing = new Drawing(dist, document.getElementById('draw-overlay'), {
+  apply: (points) => send({ cmd: 'points', points }),
+  pause: () => state.running && controls.togglePlay(),
+  status: (msg) => readouts.status(msg),
+  error,
+});
+const files = new Files(state, {
+  session: () => session,
+  switchTo,
+  recreate,
+  csvApplied: (blob) => {
+    session.custom = { csv: blob };
+    compare.forwardCsv(blob).catch((e) => error(`B: ${e.message}`));
+  },
+  notice,
+  error,
+});
+bindShareLink(byTestId('share-link'), { notice, error });
+
+// ---------------------------------------------------------------- frames
+framePump(transport, {
+  received: (frame) => {
+    charts.push(frame.header);
+    return timeline.push(frame);
+  },
+  render,
+  error,
 });
 
-// ---------------------------------------------------------------- frames: newest only, once per animation frame
-let latest = null;
-let scheduled = false;
-
-transport.onFrame((buffer) => {
-  try {
-    latest = decodeFrame(buffer);
-  } catch (e) {
-    console.error(e);
-    readouts.error(e.message);
-    return;
-  }
-  if (!scheduled) {
-    scheduled = true;
-    requestAnimationFrame(renderLatest);
-  }
-});
-
-function renderLatest() {
-  scheduled = false;
-  const frame = latest;
-  latest = null;
-  if (!frame) return;
-  try {
-    render(frame.header, frame.sections);
-  } catch (e) {
-    console.error(e);
-    readouts.error(`cannot draw frame: ${e.message}`);
-  }
-}
-
-function render(h, sections) {
+function render({ header: h, sections }) {
   readouts.update(h);
+  readouts.alarm(h.alarm);
+  readouts.drs(h.drs, h.metrics);
   overview.setStage(h.stage || null);
   document.body.classList.toggle('in-stage', Boolean(h.stage));
   dist.update(h.view, sections, h.iteration);
   overview.update(h, sections);
-  losses.push(h.iteration, h.losses);
-  metrics.push(h.iteration, h.metrics);
   window.gandojo.frames += 1;
   window.gandojo.header = h;
   window.gandojo.sections = sections;
 }
 
 // ---------------------------------------------------------------- text messages
+/** The editors, lab, captions and URL show the state. */
+function syncAll() {
+  controls.syncUi();
+  controls.syncConfig();
+  lab.sync();
+  files.sync();
+  document.getElementById('caption-a-config').textContent = describeConfig(state.config);
+  updateURL();
+}
+
 /** hello / reset carry the session's info: dataset, seed, config, running, slowmo, stage_ms, ... */
 function applyInfo(m) {
   if (m.dataset) state.dataset = m.dataset;
@@ -89,9 +133,7 @@ function applyInfo(m) {
   if (m.config) state.config = clone(m.config);
   if ('running' in m) controls.setRunning(Boolean(m.running), true);
   if ('slowmo' in m) controls.setSlowmo(Boolean(m.slowmo));
-  controls.syncUi();
-  controls.syncConfig();
-  updateURL();
+  syncAll();
 }
 
 const HANDLERS = {
@@ -102,9 +144,10 @@ const HANDLERS = {
   },
   reset(m) {
     applyInfo(m);
-    losses.clear();
-    metrics.clear();
-    readouts.notice(`Reset: new models for ${state.dataset}, seed ${state.seed}`);
+    charts.clear('a');
+    timeline.clear();
+    notice(CUSTOM.includes(state.dataset) ? `Training on your ${state.dataset === 'csv' ? 'uploaded' : 'drawn'} points from iteration 0`
+      : `Reset: new models for ${state.dataset}, seed ${state.seed}`);
   },
   state(m) {
     if ('running' in m) {
@@ -114,20 +157,27 @@ const HANDLERS = {
     if ('slowmo' in m) controls.setSlowmo(Boolean(m.slowmo));
     if (typeof m.iterations_per_frame === 'number') state.speed = m.iterations_per_frame;
     if (typeof m.stage_ms === 'number') state.stageMs = m.stage_ms;
-    if (m.paused_reason) readouts.error(`Paused: ${m.paused_reason}`);
+    if (m.drs) state.drs = { on: Boolean(m.drs.on), percentile: m.drs.percentile };
+    if (m.paused_reason) error(`Paused: ${m.paused_reason}`);
     controls.syncUi();
     updateURL();
   },
   config(m) {
     state.config = clone(m.config);
-    controls.syncConfig();
-    readouts.notice(m.rebuilt ? 'Config applied — new models (architecture or noise changed)' : 'Config applied');
-    updateURL();
+    if (m.preset) state.preset = m.preset;
+    syncAll();
+    notice(m.rebuilt ? 'Config applied — new models (architecture or noise changed)' : 'Config applied');
+  },
+  alarm: (m) => readouts.alarm(m),
+  event(m) {
+    if (m.event !== 'unlinked' || !compare.active) return;
+    error(`B stopped following A: ${m.reason}`);
+    compare.exit();
   },
   ack() {},
   error(m) {
     const detail = formatDetail(m.detail);
-    readouts.error(`Error: ${detail}${m.field && !detail.includes(m.field) ? ` (${m.field})` : ''}`);
+    error(`Error: ${detail}${m.field && !detail.includes(m.field) ? ` (${m.field})` : ''}`);
     controls.syncConfig();
     controls.syncUi();
   },
@@ -141,10 +191,11 @@ transport.onMessage((m) => {
 
 transport.onStatus((s) => {
   if (s.state === 'open') {
-    // the page's (URL's) cadence wins over the server's; the server confirms with `state`
-    const { speed, slowmo, stageMs } = state;
+    // the page's (URL's) cadence and DRS win over the server's; the server confirms with `state`
+    const { speed, slowmo, stageMs, drs } = state;
     send({ cmd: 'speed', iterations_per_frame: speed });
     send({ cmd: 'slowmo', on: slowmo, stage_ms: stageMs });
+    if (drs.on) send({ cmd: 'drs', on: true, percentile: drs.percentile });
     send({ cmd: 'snapshot' });
   } else if (s.state === 'closed') {
     readouts.status(`Disconnected — reconnecting (attempt ${s.attempt + 1})…`);
@@ -152,128 +203,111 @@ transport.onStatus((s) => {
   }
 });
 
-/** `detail` from FastAPI (a string or a list of {loc, msg}) as one line. */
-function formatDetail(detail) {
-  if (Array.isArray(detail)) {
-    return detail.map((d) => (d && d.msg ? `${(d.loc || []).filter((x) => x !== 'body').join('.')}: ${d.msg}` : JSON.stringify(d))).join('; ');
-  }
-  return typeof detail === 'string' ? detail : JSON.stringify(detail);
-}
-
-// ---------------------------------------------------------------- REST + session
-async function requestJSON(method, url, body) {
-  const opts = { method, headers: {} };
-  if (body !== undefined) {
-    opts.headers['Content-Type'] = 'application/json';
-    opts.body = JSON.stringify(body);
-  }
-  const res = await fetch(url, opts);
-  const json = await res.json().catch(() => null);
-  if (!res.ok) {
-    const err = new Error(`${method} ${url}: ${res.status} ${formatDetail(json && json.detail)}`);
-    err.status = res.status;
-    throw err;
-  }
-  return json;
-}
-
-/** GET /api/datasets {default, default_config, datasets: [{name, title, view, modes_total}]} → datasets with their config. */
-function normalizeDatasets(json) {
-  const list = json && json.datasets;
-  if (!Array.isArray(list) || !list.length || !list.every((d) => typeof d.name === 'string')) {
-    throw new Error(`/api/datasets: unexpected answer ${JSON.stringify(json).slice(0, 120)}`);
-  }
-  return list.map((d) => ({ ...d, config: d.default_config || json.default_config || null }));
-}
-
-function baseConfig() {
-  const d = session.datasets.find((x) => x.name === state.dataset);
-  return d ? d.config : null;
-}
-
-async function createSession(configPatch) {
-  const body = { dataset: state.dataset, seed: state.seed };
-  if (Object.keys(configPatch).length) body.config = configPatch;
-  try {
-    return await requestJSON('POST', '/api/sessions', body);
-  } catch (e) {
-    if (e.status !== 422 || !body.config) throw e;
-    readouts.error(`URL config ignored: ${e.message}`);
-    return requestJSON('POST', '/api/sessions', { dataset: state.dataset, seed: state.seed });
-  }
-}
-
+// ---------------------------------------------------------------- sessions
 function connect(created) {
   Object.assign(session, { id: created.id, token: created.token, gone: false });
   if (created.config) state.config = clone(created.config);
-  controls.syncConfig();
+  if (created.dataset) state.dataset = created.dataset;
+  if (typeof created.seed === 'number') state.seed = created.seed;
+  syncAll();
   window.gandojo.session = { id: created.id };
   byTestId('snapshot-link').href = `/api/sessions/${created.id}/snapshot.png`;
-  const proto = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  transport.connect(`${proto}://${window.location.host}/ws/sessions/${created.id}?token=${encodeURIComponent(created.token)}`);
+  files.setSession(session);
+  charts.clear();
+  timeline.clear();
+  transport.connect(socketUrl(created));
+}
+
+/** Leave the current session for `created` (a loaded checkpoint, a pre-trained start): the old one ends. */
+async function switchTo(created) {
+  await compare.exit();
+  const old = { id: session.id, token: session.token };
+  transport.close();
+  if (old.id) api.remove(old).catch(() => {});
+  session.custom = null;
+  connect(created);
+}
+
+/** A new session with the same settings plus `extra` (e.g. {pretrained: true}); the page's drawing comes along. */
+async function recreate(extra) {
+  const data = CUSTOM.includes(state.dataset) ? session.custom : null;
+  await switchTo(await api.create(requests.body(extra)));
+  if (data && data.points) send({ cmd: 'points', points: data.points });
+  if (data && data.csv) {
+    await api.putCsv(session, data.csv);
+    session.custom = data;
+  }
 }
 
 /** After repeated disconnects: if the server forgot the session (restart), start a new one. */
 async function checkSessionAlive() {
   if (session.gone || !session.id) return;
   try {
-    await requestJSON('GET', `/api/sessions/${session.id}`);
+    await api.info(session);
   } catch (e) {
     if (e.status !== 404) return;
     session.gone = true;
     readouts.status('Session ended on the server — starting a new one with the same settings…');
-    connect(await createSession(clone(state.config)));
+    connect(await requests.create(requests.body()));
   }
 }
 
-/** Closing or reloading the page ends its session, so no orphan keeps training on the server. */
+/** Closing or reloading the page ends its sessions, so no orphan keeps training on the server. */
 function endSession() {
   if (!session.id || !session.token) return;
+  compare.end();
   transport.close();
-  fetch(`/api/sessions/${session.id}`, {
-    method: 'DELETE', keepalive: true, headers: { Authorization: `Bearer ${session.token}` },
-  }).catch(() => {});
+  api.remove(session).catch(() => {});
   session.gone = true;
 }
 
 window.addEventListener('pagehide', endSession);
 window.addEventListener('pageshow', (ev) => {
-  if (ev.persisted) createSession(clone(state.config)).then(connect, (e) => readouts.error(e.message));
+  if (ev.persisted) requests.create(requests.body()).then(connect, (e) => error(e.message));
 });
 
 function changeDataset(name) {
   state.dataset = name;
   send({ cmd: 'reset', dataset: name, seed: state.seed });
-  losses.clear();
-  metrics.clear();
+  charts.clear();
+  lab.sync();
   updateURL();
 }
 
 function updateURL() {
-  const query = writeURL(state, baseConfig());
+  const query = writeURL(state, requests.baseConfig());
   window.history.replaceState(null, '', `${window.location.pathname}?${query}`);
 }
 
 async function start() {
   readouts.status('Loading…');
+  applyHidden(state.hide);
   controls.syncUi();
   controls.syncConfig();
-  initial.errors.forEach((e) => readouts.error(`URL: ${e}`));
-  session.datasets = normalizeDatasets(await requestJSON('GET', '/api/datasets'));
+  initial.errors.forEach((e) => error(`URL: ${e}`));
+  const [datasets, presets] = await Promise.all([api.datasets(),
+    api.presets().catch((e) => { error(`Presets unavailable: ${e.message}`); return null; })]);
+  session.datasets = normalizeDatasets(datasets);
   if (!session.datasets.some((d) => d.name === state.dataset)) {
-    readouts.error(`Unknown dataset "${state.dataset}" — using ${session.datasets[0].name}`);
+    error(`Dataset "${state.dataset}" cannot be opened from a link — using ${session.datasets[0].name}`);
     state.dataset = session.datasets[0].name;
   }
   controls.setDatasets(session.datasets);
-  requestJSON('GET', '/api/presets').then((p) => controls.setPresets(p.presets || []),
-    (e) => readouts.error(`Presets unavailable: ${e.message}`));
+  lab.setCatalog(presets);
+  files.setPretrained(presets && presets.pretrained);
+  if (initial.state.preset && !state.preset) error(`Preset "${initial.state.preset}" is not offered for ${state.dataset} — ignored`);
+  const base = requests.baseConfig();
+  state.config = configFromURL(base, initial);
   readouts.status('Creating session…');
-  connect(await createSession(initial.configPatch));
+  const pretrained = state.pretrained && await requests.pretrained();
+  connect(pretrained || await requests.create(requests.linkBody(base)));
 }
 
 // a handle for the console and the end-to-end tests
-window.gandojo = { state, session, send, frames: 0, widgets: { dist, losses, metrics, overview } };
+window.gandojo = {
+  state, session, send, frames: 0, widgets: { dist, charts, overview, timeline, compare, lab, drawing },
+};
 start().catch((e) => {
   console.error(e);
-  readouts.error(`Could not start: ${e.message}`);
+  error(`Could not start: ${e.message}`);
 });

@@ -1,9 +1,12 @@
-// readouts.js — the numeric readouts (iteration, it/s, losses, KL/JS, modes, D accuracy) and the status line.
+// readouts.js — the numeric readouts (iteration, losses, KL/JS, modes, D accuracy, DRS before → after), the collapse alarm banner and the status line.
 
 import { fmt } from './plots/common.js';
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const ERROR_SHOW_MS = 10000;
+const NOTICE_SHOW_MS = 4000;
+
+const pct = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${Math.round(100 * v)}%` : '–');
 
 function setText(el, str) {
   if (el.textContent !== str) el.textContent = str;
@@ -20,10 +23,13 @@ export class Readouts {
       dFake: document.getElementById('d-fake-value'),
       acc: document.getElementById('d-acc-value'),
       hq: document.getElementById('hq-value'),
+      rkl: document.getElementById('rkl-value'),
     };
+    this.banner = byTestId('alarm-banner');
+    this.drsEl = byTestId('drs-acceptance');
     this.baseStatus = '';
-    this.errorUntil = 0;
-    this.errorTimer = null;
+    this.holdUntil = 0; // a notice or an error stays on screen until then
+    this.holdTimer = null;
   }
 
   /** Show the numbers of a frame header. */
@@ -39,30 +45,58 @@ export class Readouts {
     setText(this.el['modes-value'], m.modes_total ? `${m.modes_captured ?? 0} / ${m.modes_total}` : '–');
     setText(this.extra.dReal, fmt(m.d_real_mean, 2));
     setText(this.extra.dFake, fmt(m.d_fake_mean, 2));
-    const pct = (v) => (typeof v === 'number' ? `${Math.round(100 * v)}%` : '–');
     setText(this.extra.acc, `${pct(m.d_real_acc)} / ${pct(m.d_fake_acc)}`);
-    setText(this.extra.hq, typeof m.high_quality === 'number' ? `${Math.round(100 * m.high_quality)}%` : '–');
+    setText(this.extra.hq, pct(m.high_quality));
+    setText(this.extra.rkl, fmt(m.reverse_kl, 3));
   }
 
-  /** Neutral status (connection, pause reason); shown unless an error is on screen. */
+  /** The collapse alarm: null / {active: false} hide the banner; {active: true, message, cause} shows it. */
+  alarm(a) {
+    const on = Boolean(a && a.active);
+    this.banner.hidden = !on;
+    if (!on) return;
+    setText(this.banner.querySelector('.alarm-message'), `⚠ ${a.message || `Mode collapse: ${a.modes_captured} of ${a.modes_total} modes captured`}`);
+    setText(this.banner.querySelector('.alarm-cause'), a.cause ? `Likely cause: ${a.cause}` : '');
+  }
+
+  /** Discriminator rejection sampling: acceptance and metrics before → after, or '–' when off. */
+  drs(d, metrics) {
+    if (!d || !d.on) {
+      setText(this.drsEl, 'off');
+      return;
+    }
+    const after = d.metrics_after || {};
+    const m = metrics || {};
+    const parts = [`accepts ${pct(d.acceptance)}`, `JS ${fmt(m.js, 3)} → ${fmt(after.js, 3)}`];
+    if (m.modes_total) {
+      parts.push(`modes ${m.modes_captured} → ${after.modes_captured ?? '–'} / ${m.modes_total}`);
+      parts.push(`HQ ${pct(m.high_quality)} → ${pct(after.high_quality)}`);
+    }
+    setText(this.drsEl, parts.join(' · '));
+    this.drsEl.title = `Discriminator rejection sampling: ${parts.join(', ')} (γ = ${fmt(d.gamma, 2)}, percentile ${d.percentile})`;
+  }
+
+  /** Neutral status (connection, pause reason); shown unless a notice or an error is on screen. */
   status(msg) {
     this.baseStatus = msg;
-    if (performance.now() >= this.errorUntil) this.show(msg, 'info');
+    if (performance.now() >= this.holdUntil) this.show(msg, 'info');
   }
 
-  /** A success worth saying: replaces any error on screen. */
+  /** A success worth saying: replaces any error on screen and stays a few seconds. */
   notice(msg) {
-    this.errorUntil = 0;
-    clearTimeout(this.errorTimer);
-    this.status(msg);
+    this.hold(msg, 'notice', NOTICE_SHOW_MS);
   }
 
   /** An error: shown for a while, then the neutral status comes back. */
   error(msg) {
-    this.errorUntil = performance.now() + ERROR_SHOW_MS;
-    this.show(msg, 'error');
-    clearTimeout(this.errorTimer);
-    this.errorTimer = setTimeout(() => this.show(this.baseStatus, 'info'), ERROR_SHOW_MS);
+    this.hold(msg, 'error', ERROR_SHOW_MS);
+  }
+
+  hold(msg, kind, ms) {
+    this.holdUntil = performance.now() + ms;
+    this.show(msg, kind);
+    clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => this.show(this.baseStatus, 'info'), ms);
   }
 
   show(msg, kind) {

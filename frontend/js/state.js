@@ -4,6 +4,9 @@ const ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'];
 const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
 const LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp', 'hinge'];
 export const LAYERS = ['real', 'fake', 'heatmap', 'gradients', 'manifold'];
+/** Control groups a `hide=` list can hide (e.g. for a class: hide=hyperparams,presets,knobs,compare). */
+export const HIDE_GROUPS = ['overview', 'hyperparams', 'cures', 'presets', 'knobs', 'compare', 'drs', 'data',
+  'checkpoint', 'timeline', 'charts'];
 
 /** The hyperparameter rows shared by the generator and the discriminator (one definition, two nets). */
 function netProps(net, key, lr) {
@@ -22,13 +25,20 @@ function netProps(net, key, lr) {
 
 /**
  * The property table. name = path into the state object; url = query key;
- * group: 'net' (G/D editor rows), 'train' (training editor), 'ui' (top bar), 'layer' (plot toggles).
+ * group: 'net' (G/D editor rows), 'train' (training editor), 'cure' (cures editor), 'ui' (page state),
+ * 'layer' (plot toggles). Types: int, float, bool, string, enum (options), list (comma-separated options).
+ * `label` and `help` (a tooltip) describe an editor.
  */
 export const PROPS = [
   { name: 'dataset', type: 'string', default: 'gaussians', url: 'dataset', group: 'ui' },
   { name: 'seed', type: 'int', default: 0, url: 'seed', min: 0, max: 2 ** 31 - 1, group: 'ui' },
   { name: 'speed', type: 'int', default: 0, url: 'speed', min: 0, max: 10000, group: 'ui' },
   { name: 'stageMs', type: 'int', default: 800, url: 'stage_ms', min: 200, max: 3000, group: 'ui' },
+  { name: 'preset', type: 'string', default: '', url: 'preset', group: 'ui' },
+  { name: 'pretrained', type: 'bool', default: false, url: 'pretrained', group: 'ui' },
+  { name: 'drs.on', type: 'bool', default: false, url: 'drs', group: 'ui' },
+  { name: 'drs.percentile', type: 'float', default: 95, url: 'drs_p', min: 1, max: 99.9, group: 'ui' },
+  { name: 'hide', type: 'list', default: [], url: 'hide', options: HIDE_GROUPS, group: 'ui' },
   ...LAYERS.map((l) => ({ name: 'layers.' + l, type: 'bool', default: true, url: 'show_' + l, group: 'layer' })),
   ...netProps('generator', 'g', 0.03),
   ...netProps('discriminator', 'd', 0.1),
@@ -39,7 +49,15 @@ export const PROPS = [
   { name: 'config.noise.dim', type: 'int', default: 2, url: 'noise_dim', min: 1, max: 16, label: 'Noise dim' },
   { name: 'config.noise.distribution', type: 'enum', default: 'gaussian', url: 'noise', options: ['uniform', 'gaussian'], label: 'Noise' },
   { name: 'config.heatmap_resolution', type: 'int', default: 64, url: 'heatmap_res', min: 8, max: 256, label: 'Heatmap res.' },
-  { name: 'config.gp_weight', type: 'float', default: 10, url: 'gp', min: 0, max: 1000, step: 1, label: 'GP weight' },
+  ...[
+    { name: 'config.gp_weight', type: 'float', default: 10, url: 'gp', min: 0, max: 1000, step: 1, label: 'GP weight (wgan-gp)', help: 'WGAN-GP gradient penalty λ (used by the wgan-gp loss only)' },
+    { name: 'config.instance_noise', type: 'float', default: 0, url: 'inoise', min: 0, max: 5, step: 0.01, label: 'Instance noise σ', help: 'Gaussian noise added to real and fake samples before D sees them (data units): overlapping supports keep G\'s gradient alive' },
+    { name: 'config.instance_noise_anneal', type: 'int', default: 0, url: 'inoise_anneal', min: 0, max: 1e6, label: 'σ → 0 over (its)', help: 'iterations over which the instance noise falls linearly to 0 (0 = constant)' },
+    { name: 'config.label_smoothing', type: 'float', default: 0, url: 'smooth', min: 0, max: 0.5, step: 0.05, label: 'Label smoothing', help: 'one-sided: D\'s target for real samples is 1 − s, so D stays less confident' },
+    { name: 'config.r1_weight', type: 'float', default: 0, url: 'r1', min: 0, max: 1000, step: 0.1, label: 'R1 penalty γ', help: 'γ/2 · E‖∇D(real)‖²: keeps D flat on the data, which damps oscillations' },
+    { name: 'config.pack', type: 'int', default: 1, url: 'pack', min: 1, max: 4, label: 'PacGAN pack', help: 'D judges this many samples at once, so a lack of variety gives fakes away' },
+    { name: 'config.unrolled_steps', type: 'int', default: 0, url: 'unroll', min: 0, max: 10, label: 'Unrolled D steps', help: 'unrolled GAN: G\'s update looks this many D steps ahead' },
+  ].map((p) => ({ ...p, group: 'cure' })),
 ].map((p) => ({ group: 'train', ...p }));
 
 export const propByName = Object.fromEntries(PROPS.map((p) => [p.name, p]));
@@ -81,6 +99,12 @@ export function parseValue(prop, raw) {
     return str === '1' || str === 'true';
   }
   if (prop.type === 'string') return str;
+  if (prop.type === 'list') {
+    const items = str.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = items.filter((x) => !prop.options.includes(x));
+    if (bad.length) throw new Error(`${prop.url}: "${bad.join(',')}" not among ${prop.options.join(', ')}`);
+    return items;
+  }
   if (prop.type === 'enum') {
     if (!prop.options.includes(str)) throw new Error(`${prop.url}: "${str}" is not one of ${prop.options.join(', ')}`);
     return str;
@@ -93,30 +117,41 @@ export function parseValue(prop, raw) {
 
 function formatValue(prop, v) {
   if (prop.type === 'bool') return v ? '1' : '0';
+  if (prop.type === 'list') return v.join(',');
   return String(v);
 }
 
 /**
- * State from a query string. Returns {state, configPatch, errors}: configPatch holds only the config
- * fields the URL names (to send when the session is created); errors lists the values that were ignored.
+ * State from a query string. Returns {state, configPatch, named, errors}: configPatch holds only the
+ * config fields the URL names (relative to the default config), `named` the table paths the URL set,
+ * errors the values that were ignored.
  */
 export function readURL(search) {
   const params = new URLSearchParams(search);
   const state = defaultState();
   const configPatch = {};
+  const named = [];
   const errors = [];
   PROPS.forEach((p) => {
     if (!params.has(p.url)) return;
     try {
       const v = parseValue(p, params.get(p.url));
       setPath(state, p.name, v);
+      named.push(p.name);
       if (p.name.startsWith('config.')) setPath(configPatch, p.name.slice(7), v);
     } catch (e) {
       errors.push(e.message);
     }
   });
   fillPairs(configPatch, state.config);
-  return { state, configPatch, errors };
+  return { state, configPatch, named, errors };
+}
+
+/** The full config a parsed URL asks for: `base` (a preset's or the dataset's config) with the URL's fields on top. */
+export function configFromURL(base, parsed) {
+  const cfg = clone(base);
+  parsed.named.filter((n) => n.startsWith('config.')).forEach((n) => setPath({ config: cfg }, n, getPath(parsed.state, n)));
+  return cfg;
 }
 
 /** Arrays (betas) go to the server whole: complete a half-given pair from the full config. */
@@ -129,7 +164,8 @@ function fillPairs(patch, full) {
 
 /**
  * Query string for the state: dataset and seed always; other properties only where they differ
- * from their default (config fields: from `baseConfig`, the dataset's default config, when known).
+ * from their default (config fields: from `baseConfig` — the chosen preset's config, else the
+ * dataset's default config — when known).
  */
 export function writeURL(state, baseConfig) {
   const params = new URLSearchParams();
@@ -143,7 +179,8 @@ export function writeURL(state, baseConfig) {
   return params.toString();
 }
 
-function sameValue(a, b) {
+export function sameValue(a, b) {
+  if (Array.isArray(a) || Array.isArray(b)) return String(a) === String(b);
   return typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)) : a === b;
 }
 
@@ -163,6 +200,21 @@ export function configPatchFor(path, value, currentConfig) {
   } else {
     setPath(patch, rel, value);
   }
+  return patch;
+}
+
+/** The config fields (table paths) where `a` and `b` differ: e.g. ['config.loss']. */
+export function configDiff(a, b) {
+  return PROPS.filter((p) => p.name.startsWith('config.'))
+    .filter((p) => !sameValue(getPath({ config: a }, p.name), getPath({ config: b }, p.name)))
+    .map((p) => p.name);
+}
+
+/** The partial config (only the table's fields) that turns `base` into `full`. */
+export function configPatchBetween(base, full) {
+  const patch = {};
+  configDiff(base, full).forEach((name) => setPath(patch, name.slice(7), getPath({ config: full }, name)));
+  fillPairs(patch, full);
   return patch;
 }
 

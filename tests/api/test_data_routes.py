@@ -126,3 +126,14 @@ def test_points_and_drs_over_websocket(server):
         assert c.wait_message(lambda m: m["type"] == "error")["field"] == "points"
         c.send(cmd="drs", on=True)
         c.wait_message(lambda m: m["type"] == "state" and m["drs"]["on"])
+
+
+def test_steps_reach_the_follower_part_by_part(server):
+    a, b = create(server, seed=5), create(server, seed=6)
+    httpx.post(url(server, a, "/link"), json={"follower": b["id"], "follower_token": b["token"]},
+               headers=auth(a))
+    ra = httpx.post(url(server, a, "/step"), json={"n": 3, "part": "d"}, headers=auth(a)).json()
+    rb = httpx.get(url(server, b)).json()
+    assert ra["iteration"] == rb["iteration"] == 3
+    snap_b = httpx.get(url(server, b, "/snapshot")).json()
+    assert snap_b["losses"]["g"] is None and snap_b["losses"]["d"] is not None  # D-only steps

@@ -87,3 +87,70 @@ def test_widgets_reject_wrong_shapes(page):
         return errors;
     """)
     assert all(e is not None and e.startswith("x:") for e in out)
+
+
+def test_url_hide_list_preset_and_cures(page):
+    out = run(page, """
+        const s = await import('/js/state.js');
+        const r = s.readURL('?hide=presets,knobs&preset=p1&pack=2&inoise=0.5&drs=1&drs_p=90');
+        const bad = s.readURL('?hide=presets,nonsense');
+        const q = s.writeURL(r.state, s.defaultConfig());
+        return [r.state.hide, r.state.preset, r.state.config.pack, r.state.drs, r.configPatch, bad.errors, q];
+    """)
+    hide, preset, pack, drs, patch, errors, query = out
+    assert (hide, preset, pack, drs) == (["presets", "knobs"], "p1", 2, {"on": True, "percentile": 90})
+    assert patch == {"pack": 2, "instance_noise": 0.5}
+    assert len(errors) == 1 and "nonsense" in errors[0]
+    assert "hide=presets%2Cknobs" in query and "preset=p1" in query and "pack=2" in query
+
+
+def test_url_config_is_relative_to_the_preset(page):
+    out = run(page, """
+        const s = await import('/js/state.js');
+        const preset = s.defaultConfig();
+        preset.loss = 'minimax';
+        preset.generator.betas = [0.5, 0.9];
+        const parsed = s.readURL('?g_beta2=0.99&d_lr=0.2');
+        const full = s.configFromURL(preset, parsed);
+        return [full.loss, full.generator.betas, full.discriminator.lr, s.configPatchBetween(preset, full),
+                s.configDiff(preset, full)];
+    """)
+    loss, betas, d_lr, patch, diff = out
+    assert (loss, betas, d_lr) == ("minimax", [0.5, 0.99], 0.2)
+    assert patch == {"generator": {"betas": [0.5, 0.99]}, "discriminator": {"lr": 0.2}}
+    assert diff == ["config.generator.betas.1", "config.discriminator.lr"]
+
+
+def test_stroke_sampler_spaces_points_evenly(page):
+    out = run(page, """
+        const {StrokeSampler} = await import('/js/drawing.js');
+        const s = new StrokeSampler(0.1);
+        s.start([0, 0]);
+        s.extend([0.25, 0]);
+        s.extend([0.55, 0]);
+        s.extend([0.55, 0]);
+        return s.points.map((p) => Math.round(p[0] * 1000) / 1000);
+    """)
+    assert out == [0, 0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+def test_frame_history_is_bounded_and_finds_iterations(page):
+    out = run(page, """
+        const {FrameHistory} = await import('/js/timeline.js');
+        const h = new FrameHistory(5);
+        for (const it of [0, 10, 10, 20, 30, 40, 50, 60]) h.push({header: {iteration: it}, tag: it});
+        return [h.length, h.at(0).header.iteration, h.nearest(35).header.iteration,
+                h.nearest(5).header.iteration, h.newest.header.iteration];
+    """)
+    assert out == [5, 20, 30, 20, 60]
+
+
+def test_compare_contrasts_the_loss(page):
+    out = run(page, """
+        const c = await import('/js/compare.js');
+        const s = await import('/js/state.js');
+        const a = s.defaultConfig();
+        const b = c.contrastConfig(a);
+        return [a.loss, b.loss, c.contrastConfig(b).loss, b.generator.lr === a.generator.lr];
+    """)
+    assert out == ["nonsaturating", "minimax", "nonsaturating", True]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from .helpers import DIST, TRACE, fake_points, iteration, open_page, set_running, tid, wait_iteration
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 SCREENSHOT = "/tmp/gandojo-1366.png"
 STAGE_NAMES = {
@@ -12,39 +16,12 @@ STAGE_NAMES = {
     "D update", "G sample", "D classifies fakes", "G loss", "G gradients", "G update",
 }
 
-DIST = "document.querySelector('[data-testid=plot-distribution]')"
-TRACE = f"(name) => {DIST}.data.find((t) => t.name === name)"
 
-
-def tid(testid: str) -> str:
-    return f"[data-testid={testid}]"
-
-
-def iteration(page) -> int:
-    return int(page.text_content(tid("iteration-counter")).replace(",", ""))
-
-
-def wait_iteration(page, op: str, n: int, timeout: int = 10_000) -> None:
-    """Wait until the counter satisfies `counter <op> n` (op is a JS comparison)."""
-    page.wait_for_function(
-        f"""(n) => parseInt(document.querySelector('{tid("iteration-counter")}').textContent
-                            .replace(/,/g, '')) {op} n""", arg=n, timeout=timeout)
-
-
-def fake_points(page) -> list:
-    return page.evaluate(f"() => {{ const t = ({TRACE})('fake'); return [t.x, t.y]; }}")
-
-
-def set_running(page, running: bool) -> None:
-    """Press play/pause if needed; wait until the button shows it and the server confirmed it."""
-    button = page.locator(tid("play-button"))
-    if (button.get_attribute("aria-pressed") == "true") != running:
-        button.click()
-    state = str(running).lower()
-    assert button.get_attribute("aria-pressed") == state
-    assert button.text_content().strip() == ("Pause" if running else "Play")
-    page.wait_for_function(
-        f"(r) => document.querySelector('{tid('play-button')}').dataset.confirmed === r", arg=state)
+@pytest.fixture(scope="module", autouse=True)
+def default_page(page, server):
+    """These tests start from the page as a visitor first sees it (earlier modules may have changed it)."""
+    if page.url.split("?", 1)[-1] != "dataset=gaussians&seed=0" or page.evaluate("() => window.gandojo.state.running"):
+        open_page(page, server)
 
 
 def readme_test_ids() -> list[str]:
@@ -55,7 +32,7 @@ def readme_test_ids() -> list[str]:
 
 def test_every_readme_test_id_is_on_the_page(page):
     ids = readme_test_ids()
-    assert len(ids) >= 28
+    assert len(ids) >= 55
     missing = [i for i in ids if page.locator(tid(i)).count() == 0]
     assert missing == []
     assert page.get_attribute(tid("slowmo-toggle"), "type") == "checkbox"
@@ -146,13 +123,15 @@ def test_bad_config_value_shows_the_error_and_the_page_keeps_working(page):
     page.wait_for_function("() => location.search.includes('d_lr=0.05')")
 
 
-def test_preset_applies_its_config(page):
+def test_preset_applies_its_config_and_explains_itself(page):
     page.fill(tid("cfg-generator-neurons"), "5")
     page.press(tid("cfg-generator-neurons"), "Enter")
     page.wait_for_function("() => window.gandojo.state.config.generator.neurons === 5")
     page.select_option(tid("preset-select"), "ganlab-default")
     page.wait_for_function(f"() => document.querySelector('{tid('cfg-generator-neurons')}').value === '8'")
-    assert page.input_value(tid("preset-select")) == ""
+    assert page.input_value(tid("preset-select")) == "ganlab-default"
+    assert "GAN Lab" in page.text_content(tid("preset-explanation"))
+    page.wait_for_function("() => location.search.includes('preset=ganlab-default')")
 
 
 def test_snapshot_link_serves_a_png(page):

@@ -56,3 +56,22 @@ def test_likely_causes():
     assert "overpowers" in likely_cause(merged_config(GanConfig(), {"k_d": 10}), m)
     hot_g = merged_config(GanConfig(), {"generator": {"lr": 1.0}, "discriminator": {"lr": 0.1}})
     assert "generator's learning rate" in likely_cause(hot_g, m)
+
+
+def test_fires_on_fast_sessions_observed_rarely():
+    alarm = CollapseAlarm()
+    assert feed(alarm, [(8, 0.9)] * 3 + [(2, 0.9)] * 6, step=500)["active"]
+
+
+def test_does_not_blink_on_one_better_observation():
+    alarm = CollapseAlarm()
+    feed(alarm, [(8, 0.9)] * 10 + [(2, 0.9)] * 30)
+    series = [(3, 0.9), (2, 0.9), (2, 0.9), (3, 0.9), (2, 0.9)]
+    for i, (c, q) in enumerate(series):
+        out = alarm.update(2000 + 20 * i, {"modes_captured": c, "modes_total": 8, "high_quality": q},
+                           GanConfig())
+        assert out["active"]
+    for i in range(2):  # two observations in a row above the collapsed level: recovered
+        out = alarm.update(3000 + 20 * i, {"modes_captured": 5, "modes_total": 8, "high_quality": 0.9},
+                           GanConfig())
+    assert not out["active"]

@@ -9,7 +9,7 @@ from typing import Any
 from ..gan.config import GanConfig
 
 WINDOW = 300  # iterations a collapse must last before the alarm sounds
-MIN_OBSERVATIONS = 5
+MIN_OBSERVATIONS = 4
 MIN_QUALITY = 0.5
 
 
@@ -38,7 +38,10 @@ class CollapseAlarm:
     """Sounds when fewer modes are captured for a sustained window while quality stays high.
 
     A healthy run whose coverage is still rising does not sound it: the window must show no
-    improvement, and coverage must be at most half the modes or below the best seen so far.
+    improvement, and coverage must be at most half the modes or below the best seen so far. The
+    window is `window` iterations or the last MIN_OBSERVATIONS observations, whichever is longer
+    (fast sessions observe rarely in iterations). Once sounding, it stops only when coverage really
+    recovers (all modes, or two observations in a row above the collapsed level): no blinking.
     """
 
     window: int = WINDOW
@@ -46,10 +49,11 @@ class CollapseAlarm:
     best: int = 0
     active: bool = False
     since: int | None = None
+    level: int = 0  # modes captured when the alarm sounded
 
     def reset(self) -> None:
         self.history.clear()
-        self.best, self.active, self.since = 0, False, None
+        self.best, self.active, self.since, self.level = 0, False, None, 0
 
     def update(self, iteration: int, metrics: dict[str, Any], cfg: GanConfig) -> dict[str, Any] | None:
         captured, total, hq = (metrics.get(k) for k in ("modes_captured", "modes_total", "high_quality"))
@@ -58,7 +62,11 @@ class CollapseAlarm:
         self.history.append((iteration, captured, hq or 0.0))
         self.best = max(self.best, captured)
         recent = [h for h in self.history if h[0] >= iteration - self.window]
-        spans = recent and iteration - recent[0][0] >= self.window * 0.9
+        if len(recent) < MIN_OBSERVATIONS:
+            recent = list(self.history)[-MIN_OBSERVATIONS:]
+        if self.active and not self._recovered(captured, total):
+            return self._report(iteration, captured, total, metrics, cfg)
+        spans = iteration - recent[0][0] >= self.window * 0.9
         collapsed = (
             spans and len(recent) >= MIN_OBSERVATIONS
             and all(c < total for _, c, _ in recent)
@@ -67,11 +75,19 @@ class CollapseAlarm:
             and sorted(q for _, _, q in recent)[len(recent) // 2] >= MIN_QUALITY
         )
         if collapsed and not self.active:
-            self.since = recent[0][0]
+            self.since, self.level = recent[0][0], captured
         self.active = bool(collapsed)
         if not self.active:
             self.since = None
             return {"active": False}
+        return self._report(iteration, captured, total, metrics, cfg)
+
+    def _recovered(self, captured: int, total: int) -> bool:
+        last = [c for _, c, _ in list(self.history)[-2:]]
+        return captured >= total or (len(last) == 2 and min(last) > self.level)
+
+    def _report(self, iteration: int, captured: int, total: int, metrics: dict[str, Any],
+                cfg: GanConfig) -> dict[str, Any]:
         return {"active": True, "since": self.since, "modes_captured": captured,
                 "modes_total": total, "cause": likely_cause(cfg, metrics),
                 "message": f"Mode collapse: only {captured} of {total} modes captured for "

@@ -92,12 +92,12 @@ class WorkerLoop:
         if self._check_finite():
             self._cmd_publish()
 
-    def _lockstep(self, n: int) -> None:
-        """Advance the follower by the same number of iterations (unlink it if it is gone)."""
+    def _lockstep(self, n: int, part: str = "both") -> None:
+        """Advance the follower by the same iterations (unlink it if it is gone)."""
         if self.follower is None or n <= 0:
             return
         try:
-            self.follower.command("step", n=n).result(timeout=60)
+            self.follower.command("step", n=n, part=part).result(timeout=60)
         except Exception as exc:  # the follower ended or failed: stop following, say why
             self.follower = None
             self._broadcast({"type": "event", "event": "unlinked", "reason": str(exc)})

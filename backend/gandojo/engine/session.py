@@ -41,6 +41,7 @@ class Session(WorkerLoop):
         self.alarm = CollapseAlarm()
         self.drs_percentile: float | None = None  # None: rejection sampling off
         self.follower: Session | None = None  # stepped in lockstep with this one
+        self.preset: str | None = None  # the last preset applied (edits may have followed)
         self.running = False
         self.slowmo = False
         self.stage_ms = 800
@@ -91,6 +92,7 @@ class Session(WorkerLoop):
         t = self.trainer
         return {"id": self.id, "kind": "2d", "dataset": t.dataset.name, "seed": t.seed,
                 "iteration": t.iteration, "running": self.running, "config": t.config.model_dump(),
+                "preset": self.preset,
                 **self.state()}
 
     def state(self) -> dict[str, Any]:
@@ -131,6 +133,7 @@ class Session(WorkerLoop):
         for _ in range(n):
             self.trainer.iterate(part)
         self._check_finite()
+        self._lockstep(n, part)
         self._cmd_publish()
         return {"iteration": self.trainer.iteration, "losses": self.trainer.losses()}
 
@@ -155,6 +158,7 @@ class Session(WorkerLoop):
         t = self.trainer
         dataset = t.dataset if t.dataset.name in preset.datasets else get_dataset(preset.datasets[0])
         self._install(Trainer2D(dataset, preset.config(), t.seed, t.device))
+        self.preset = name
         self._broadcast({"type": "config", "config": preset.config().model_dump(), "rebuilt": True,
                          "preset": name})
         return self.info()

@@ -12,7 +12,27 @@ export const COLORS = {
   js: '#d4a017',
   grid: '#e4e4e4',
   text: '#444',
+  b: '#0f8b8d', // session B in compare mode
+  modes: '#c0392b',
+  quality: '#7f8c8d',
 };
+
+/**
+ * Resize the Plotly plot in `div` whenever its box changes size (panels split in compare mode, a
+ * banner appears): Plotly's own `responsive` only follows the window.
+ */
+export function keepSized(div, Plotly) {
+  let frame = null;
+  const ro = new ResizeObserver(() => {
+    if (frame !== null) return;
+    frame = requestAnimationFrame(() => {
+      frame = null;
+      if (div.offsetParent !== null && div._fullLayout) Plotly.Plots.resize(div);
+    });
+  });
+  ro.observe(div);
+  return ro;
+}
 
 /** Diverging purple (D = 0, fake-ish) → white (0.5) → green (D = 1, real-ish), like GAN Lab. */
 export const D_COLORSCALE = [

@@ -1,4 +1,4 @@
-// plots/distribution.js — the layered distribution plot: D(x) heatmap + 0.5 contour, real/fake points, gradients, manifold, slow-motion batch.
+// plots/distribution.js — the layered distribution plot: D(x) heatmap + 0.5 contour, real/fake points (DRS-rejected ones faded), gradients, manifold, slow-motion batch.
 
 import {
   COLORS, D_COLORSCALE, expectShape, columns, segments, gridLines, matrixRows,
@@ -11,6 +11,7 @@ const TRACES = [
   { name: 'manifold', layer: 'manifold' },
   { name: 'real', layer: 'real' },
   { name: 'gradients', layer: 'gradients' },
+  { name: 'fake rejected', layer: 'fake' },
   { name: 'fake', layer: 'fake' },
   { name: 'stage real', layer: 'real' },
   { name: 'stage fake', layer: 'fake' },
@@ -52,12 +53,27 @@ function checkSections(s) {
   if (r < 1) throw new Error('heatmap: empty');
   expectShape('heatmap', s.heatmap, [r, r]);
   if (s.manifold) expectShape('manifold', s.manifold, [null, null, 2]);
+  if (s.drs_mask) expectShape('drs_mask', s.drs_mask, [m]);
   ['real', 'fake'].forEach((which) => {
     if (!s['stage_' + which]) return;
     const [b] = expectShape('stage_' + which, s['stage_' + which], [null, 2]);
     expectOptional('stage_d_' + which, s['stage_d_' + which], [b]);
     if (which === 'fake') expectOptional('stage_grad', s.stage_grad, [b, 2]);
   });
+}
+
+/** Fakes split by the DRS mask (1 = accepted): {kept, rejected} as {x, y}; all kept without a mask. */
+function splitByMask(fake, mask) {
+  const all = columns(fake);
+  if (!mask) return { kept: all, rejected: EMPTY };
+  const kept = { x: [], y: [] };
+  const rejected = { x: [], y: [] };
+  all.x.forEach((x, i) => {
+    const to = mask.data[i] > 0.5 ? kept : rejected;
+    to.x.push(x);
+    to.y.push(all.y[i]);
+  });
+  return { kept, rejected };
 }
 
 /** A stage section that is either missing, empty (0 rows, not produced yet) or of the given shape. */
@@ -78,11 +94,38 @@ export class DistributionPlot {
     this.Plotly = Plotly;
     this.layers = { real: true, fake: true, heatmap: true, gradients: true, manifold: true };
     this.last = null;
+    this.blank = null; // a view to show empty (draw mode) instead of the frames
   }
 
   setLayers(layers) {
     this.layers = { ...this.layers, ...layers };
-    if (this.last) this.draw(this.last.view, this.last.sections, this.last.revision);
+    this.redraw();
+  }
+
+  /** Show an empty plane `view` (draw mode: frames are kept but not drawn), or the frames again (null); a promise. */
+  setBlank(view) {
+    this.blank = view;
+    if (!view) {
+      this.redraw();
+      return Promise.resolve();
+    }
+    // an invisible trace: without one Plotly leaves the axes unconstrained (the plane would not be square)
+    const corners = { type: 'scatter', mode: 'markers', x: view.x, y: view.y, marker: { opacity: 0 }, hoverinfo: 'skip' };
+    return this.Plotly.react(this.div, [corners], this.layout(view, 'blank'), { displayModeBar: false, responsive: true });
+  }
+
+  redraw() {
+    if (this.last && !this.blank) this.draw(this.last.view, this.last.sections, this.last.revision);
+  }
+
+  /** Pixel box {left, top, width, height} inside the div of the data rectangle `view` (for the drawing overlay). */
+  pixelBox(view) {
+    const fl = this.div._fullLayout;
+    if (!fl || !fl.xaxis || !fl.yaxis || !Number.isFinite(fl.xaxis._length)) throw new Error('distribution: not drawn yet');
+    const px = (ax, v) => ((v - ax.range[0]) / (ax.range[1] - ax.range[0])) * ax._length;
+    const left = fl.xaxis._offset + px(fl.xaxis, view.x[0]);
+    const top = fl.yaxis._offset + fl.yaxis._length - px(fl.yaxis, view.y[1]);
+    return { left, top, width: px(fl.xaxis, view.x[1]) - px(fl.xaxis, view.x[0]), height: px(fl.yaxis, view.y[1]) - px(fl.yaxis, view.y[0]) };
   }
 
   /** Draw one frame: `view` = {x:[x0,x1], y:[y0,y1]}, `sections` = {name: {shape, data}}. Throws on wrong shapes. */
@@ -90,13 +133,14 @@ export class DistributionPlot {
     checkView(view);
     checkSections(sections);
     this.last = { view, sections, revision };
-    this.draw(view, sections, revision);
+    if (!this.blank) this.draw(view, sections, revision);
   }
 
   draw(view, s, revision) {
     const z = matrixRows(s.heatmap);
     const staged = ['stage_real', 'stage_fake'].some((k) => s[k] && s[k].shape[0] > 0);
     const dim = staged ? 0.3 : 1;
+    const fakes = splitByMask(s.fake, s.drs_mask);
     const traces = {
       heatmap: gridTrace('heatmap', z, view, { colorscale: D_COLORSCALE, opacity: 0.55, zsmooth: false }),
       contour: gridTrace('contour', z, view, {
@@ -106,7 +150,8 @@ export class DistributionPlot {
       manifold: { type: 'scattergl', mode: 'lines', line: { color: COLORS.manifold, width: 1 }, ...(s.manifold ? gridLines(s.manifold) : EMPTY) },
       real: { type: 'scattergl', ...markers(COLORS.real, 4.5, 0.8 * dim), ...columns(s.real) },
       gradients: { type: 'scattergl', mode: 'lines', line: { color: COLORS.gradient, width: 1 }, opacity: 0.6 * dim, ...segments(s.fake, s.gradients, MAX_ARROWS) },
-      fake: { type: 'scattergl', ...markers(COLORS.fake, 4.5, 0.9 * dim), ...columns(s.fake) },
+      'fake rejected': { type: 'scattergl', ...markers(COLORS.fake, 4, 0.16 * dim), ...fakes.rejected },
+      fake: { type: 'scattergl', ...markers(COLORS.fake, 4.5, 0.9 * dim), ...fakes.kept },
       'stage real': { type: 'scattergl', ...this.stagePoints(s, 'real') },
       'stage fake': { type: 'scattergl', ...this.stagePoints(s, 'fake') },
       'stage gradients': { type: 'scattergl', mode: 'lines', line: { color: COLORS.gradient, width: 2 }, ...this.stageArrows(s) },

@@ -39,36 +39,63 @@ export class History {
   }
 }
 
+/** Line styles of session B's series (compare mode): one colour for B, dash patterns tell its series apart. */
+const B_DASH = ['dash', 'dot', 'dashdot'];
+
 export class LineChart {
   /**
-   * `series`: [{key, label, color}]; `opts`: {yTitle, yMin, maxPoints}.
-   * push(iteration, {key: value|null}) records a point; redraws are throttled to 5 per second.
+   * `series`: [{key, label, color, axis?: 'y2'}]; `opts`: {yTitle, yMin, yRange, yInteger, y2Title,
+   * y2Range, y2Format, log, emptyText, maxPoints}. push(iteration, {key: value|null}, source) records a point of session
+   * 'a' (default) or 'b' (compare mode); redraws are throttled to 5 per second and skipped while hidden.
    */
   constructor(div, Plotly, series, opts = {}) {
     this.div = div;
     this.Plotly = Plotly;
     this.series = series;
     this.opts = opts;
-    this.hist = Object.fromEntries(series.map((s) => [s.key, new History(opts.maxPoints)]));
-    this.lastIteration = -1;
+    this.sources = {};
+    this.addSource('a');
+    this.marker = null;
     this.lastDraw = 0;
-    this.dirty = false;
     this.timer = null;
     this.draw();
   }
 
-  push(iteration, values) {
+  addSource(source) {
+    this.sources[source] = {
+      lastIteration: -1, hist: Object.fromEntries(this.series.map((s) => [s.key, new History(this.opts.maxPoints)])),
+    };
+  }
+
+  /** Show (or drop) session B's series. */
+  setCompare(on) {
+    if (on && !this.sources.b) this.addSource('b');
+    if (!on) delete this.sources.b;
+    this.scheduleDraw();
+  }
+
+  push(iteration, values, source = 'a') {
     if (!Number.isFinite(iteration)) throw new Error(`linechart: iteration ${iteration} is not a number`);
-    if (iteration < this.lastIteration) this.clear(); // a reset started the run again
-    this.lastIteration = iteration;
+    const src = this.sources[source];
+    if (!src) return;
+    if (iteration < src.lastIteration) this.clear(source); // a reset started the run again
+    src.lastIteration = iteration;
+    let changed = false;
     this.series.forEach((s) => {
       const v = values[s.key];
-      if (typeof v === 'number' && Number.isFinite(v)) {
-        this.hist[s.key].push(iteration, v);
-        this.dirty = true;
+      if (typeof v === 'number' && Number.isFinite(v) && !(this.opts.log && v <= 0)) {
+        src.hist[s.key].push(iteration, v);
+        changed = true;
       }
     });
-    if (this.dirty) this.scheduleDraw();
+    if (changed) this.scheduleDraw();
+  }
+
+  /** A dashed vertical line at `iteration` (the timeline's frame), or none for null. */
+  mark(iteration) {
+    if (iteration === this.marker) return;
+    this.marker = iteration;
+    this.scheduleDraw();
   }
 
   /** Redraw at most every REDRAW_MS, and always once after the last change. */
@@ -81,33 +108,76 @@ export class LineChart {
     }, wait);
   }
 
-  clear() {
-    Object.values(this.hist).forEach((h) => h.clear());
-    this.lastIteration = -1;
-    this.dirty = true;
+  /** Forget the history of `source` (both when omitted). */
+  clear(source) {
+    Object.entries(this.sources).forEach(([name, src]) => {
+      if (source && name !== source) return;
+      Object.values(src.hist).forEach((h) => h.clear());
+      src.lastIteration = -1;
+    });
     this.scheduleDraw();
   }
 
-  draw() {
-    this.lastDraw = performance.now();
-    this.dirty = false;
-    const data = this.series.map((s) => ({
-      type: 'scatter', mode: this.hist[s.key].x.length < 12 ? 'lines+markers' : 'lines',
-      name: s.label, x: this.hist[s.key].x, y: this.hist[s.key].y,
-      line: { color: s.color, width: 1.6 }, marker: { color: s.color, size: 4 }, hovertemplate: `${s.label} %{y:.3f}<br>it %{x}<extra></extra>`,
+  traces() {
+    const compare = Boolean(this.sources.b);
+    return Object.entries(this.sources).flatMap(([name, src]) => this.series.map((s, i) => {
+      const h = src.hist[s.key];
+      const color = name === 'b' ? COLORS.b : s.color;
+      const label = compare ? `${name.toUpperCase()} ${s.label}` : s.label;
+      return {
+        type: 'scatter', mode: h.x.length < 12 ? 'lines+markers' : 'lines', name: label, x: h.x, y: h.y,
+        yaxis: s.axis || 'y', line: { color, width: 1.6, dash: name === 'b' ? B_DASH[i % B_DASH.length] : 'solid' },
+        marker: { color, size: 4 }, hovertemplate: `${label} %{y:.3g}<br>it %{x}<extra></extra>`,
+      };
     }));
+  }
+
+  layout(empty) {
+    const o = this.opts;
     const axis = { gridcolor: COLORS.grid, zeroline: false, tickfont: { size: 10, color: COLORS.text }, fixedrange: true };
+    const yaxis = {
+      ...axis, type: o.log ? 'log' : 'linear', rangemode: o.yMin === 0 ? 'tozero' : 'normal',
+      title: { text: o.yTitle || '', font: { size: 10 } }, ...(o.yRange ? { range: o.yRange } : {}),
+      ...(o.yInteger ? { tickformat: 'd', nticks: 6 } : {}),
+    };
     const layout = {
-      margin: { l: 36, r: 8, t: 6, b: 22 },
+      margin: { l: 40, r: this.series.some((s) => s.axis === 'y2') ? 46 : 8, t: 6, b: 22 },
       xaxis: { ...axis, rangemode: 'tozero' },
-      yaxis: { ...axis, rangemode: this.opts.yMin === 0 ? 'tozero' : 'normal', title: { text: this.opts.yTitle || '', font: { size: 10 } } },
-      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: 11 } },
+      yaxis,
+      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: this.sources.b ? 10 : 11 } },
       showlegend: true,
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: '#fff',
       hovermode: 'x unified',
       datarevision: this.lastDraw,
+      shapes: this.marker === null ? [] : [{
+        type: 'line', xref: 'x', yref: 'paper', x0: this.marker, x1: this.marker, y0: 0, y1: 1,
+        line: { color: '#555', width: 1, dash: 'dot' },
+      }],
+      annotations: empty && o.emptyText ? [{
+        text: o.emptyText, xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, showarrow: false, font: { size: 11, color: COLORS.text },
+      }] : [],
     };
-    this.Plotly.react(this.div, data, layout, { displayModeBar: false, responsive: true });
+    if (this.series.some((s) => s.axis === 'y2')) {
+      layout.yaxis2 = {
+        ...axis, overlaying: 'y', side: 'right', showgrid: false, range: o.y2Range, tickformat: o.y2Format || '', tickvals: [0, 0.25, 0.5, 0.75, 1],
+        title: { text: o.y2Title || '', font: { size: 10 }, standoff: 2 },
+      };
+    }
+    return layout;
+  }
+
+  /** Draw now (skipped while the chart is hidden: the next draw after showing catches up). */
+  draw() {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.div.offsetParent === null && this.drawnOnce) return;
+    this.drawnOnce = true;
+    this.lastDraw = performance.now();
+    const data = this.traces();
+    const empty = data.every((t) => t.x.length === 0);
+    this.Plotly.react(this.div, data, this.layout(empty), { displayModeBar: false, responsive: true });
   }
 }

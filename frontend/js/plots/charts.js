@@ -1,0 +1,108 @@
+// plots/charts.js — the metric charts over iterations (one declarative table), grouped in tabs, with session B overlaid in compare mode.
+
+import { LineChart } from './linechart.js';
+import { COLORS, keepSized } from './common.js';
+
+/** Each chart: its test id, where its values come from in a frame header, its series and axis options. */
+const CHARTS = [
+  {
+    id: 'plot-losses', from: 'losses', opts: { yTitle: 'loss' },
+    series: [{ key: 'd', label: 'D loss', color: COLORS.d }, { key: 'g', label: 'G loss', color: COLORS.g }],
+  },
+  {
+    id: 'plot-metrics', from: 'metrics', opts: { yTitle: 'KL by grid (bits)', yMin: 0, y2Title: 'JS (bits)', y2Range: [0, 1.02] },
+    series: [{ key: 'kl', label: 'KL', color: COLORS.kl }, { key: 'js', label: 'JS →', color: COLORS.js, axis: 'y2' }],
+  },
+  {
+    id: 'plot-modes', from: 'metrics',
+    opts: {
+      yTitle: 'modes captured', yMin: 0, yInteger: true, y2Title: 'high quality', y2Range: [0, 1.02], y2Format: '.0%',
+      emptyText: 'this dataset has no discrete modes',
+    },
+    series: [
+      { key: 'modes_captured', label: 'modes', color: COLORS.modes },
+      { key: 'high_quality', label: 'HQ →', color: COLORS.quality, axis: 'y2' },
+    ],
+  },
+  {
+    id: 'plot-accuracy', from: 'metrics', opts: { yTitle: 'D accuracy', yRange: [-0.02, 1.02] },
+    series: [{ key: 'd_real_acc', label: 'on real', color: COLORS.real }, { key: 'd_fake_acc', label: 'on fake', color: COLORS.fake }],
+  },
+  {
+    id: 'plot-gradients', from: 'metrics', opts: { yTitle: '‖∇‖ (log)', log: true },
+    series: [{ key: 'd_grad_norm', label: '‖∇D‖', color: COLORS.d }, { key: 'g_grad_norm', label: '‖∇G‖', color: COLORS.g }],
+  },
+  {
+    id: 'plot-dmeans', from: 'metrics', opts: { yTitle: 'mean D(x)', yRange: [-0.02, 1.02] },
+    series: [{ key: 'd_real_mean', label: 'D(real)', color: COLORS.real }, { key: 'd_fake_mean', label: 'D(fake)', color: COLORS.fake }],
+  },
+];
+
+/** Tabs: two charts each (readable on a 1366×768 projector). */
+export const CHART_TABS = [
+  { name: 'training', label: 'Loss · KL/JS', charts: ['plot-losses', 'plot-metrics'] },
+  { name: 'collapse', label: 'Modes · D acc.', charts: ['plot-modes', 'plot-accuracy'] },
+  { name: 'gradients', label: 'Gradients', charts: ['plot-gradients', 'plot-dmeans'] },
+];
+
+export class ChartPanel {
+  /** `tabBar`: element for the tab buttons; `root`: element holding one pane per tab. */
+  constructor(tabBar, root, Plotly) {
+    this.charts = {};
+    this.panes = {};
+    this.buttons = {};
+    CHART_TABS.forEach((tab) => {
+      const pane = document.createElement('div');
+      pane.className = 'chart-pane';
+      pane.dataset.tab = tab.name;
+      root.appendChild(pane);
+      this.panes[tab.name] = pane;
+      tab.charts.forEach((id) => {
+        const div = document.createElement('div');
+        div.className = 'chart';
+        div.dataset.testid = id;
+        pane.appendChild(div);
+      });
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = tab.label;
+      b.dataset.testid = `chart-tab-${tab.name}`;
+      b.setAttribute('role', 'tab');
+      b.addEventListener('click', () => this.show(tab.name));
+      tabBar.appendChild(b);
+      this.buttons[tab.name] = b;
+    });
+    this.show(CHART_TABS[0].name);
+    CHARTS.forEach((c) => {
+      const div = root.querySelector(`[data-testid="${c.id}"]`);
+      this.charts[c.id] = { spec: c, chart: new LineChart(div, Plotly, c.series, c.opts) };
+      keepSized(div, Plotly);
+    });
+  }
+
+  show(name) {
+    Object.entries(this.panes).forEach(([n, pane]) => { pane.hidden = n !== name; });
+    Object.entries(this.buttons).forEach(([n, b]) => b.setAttribute('aria-selected', String(n === name)));
+    this.current = name;
+    const tab = CHART_TABS.find((t) => t.name === name);
+    if (this.charts[tab.charts[0]]) tab.charts.forEach((id) => this.charts[id].chart.draw());
+  }
+
+  /** Record a frame header of session `source` ('a' or 'b'). */
+  push(header, source = 'a') {
+    Object.values(this.charts).forEach(({ spec, chart }) => chart.push(header.iteration, header[spec.from] || {}, source));
+  }
+
+  clear(source) {
+    Object.values(this.charts).forEach(({ chart }) => chart.clear(source));
+  }
+
+  setCompare(on) {
+    Object.values(this.charts).forEach(({ chart }) => chart.setCompare(on));
+  }
+
+  /** Mark the iteration the timeline shows (null: live, no mark). */
+  mark(iteration) {
+    Object.values(this.charts).forEach(({ chart }) => chart.mark(iteration));
+  }
+}

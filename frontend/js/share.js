@@ -1,0 +1,37 @@
+// share.js — the shareable link: "Copy link" (the URL holds dataset, seed, preset, config) and `hide=` (control groups hidden for a class).
+
+/** Hide the elements of the listed control groups ([data-group=name], class group-hidden); show the others. */
+export function applyHidden(groups) {
+  document.querySelectorAll('[data-group]').forEach((el) => {
+    el.classList.toggle('group-hidden', groups.includes(el.dataset.group));
+  });
+}
+
+/** Copy `text` to the clipboard (the async API where allowed, else a hidden textarea); resolves to true when copied. */
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch (e) {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
+  }
+}
+
+/** The "Copy link" button: copies the page's URL, or shows it when copying is not allowed. */
+export function bindShareLink(button, { notice, error }) {
+  button.addEventListener('click', async () => {
+    const url = window.location.href;
+    button.dataset.url = url;
+    if (await copyText(url)) notice('Link copied — it opens this dataset, seed, preset and config');
+    else error(`Copy this link: ${url}`);
+  });
+}
