@@ -83,8 +83,9 @@ def test_leaving_compare_mode_unlinks_and_ends_b(compare_page, server):
     wait_session_gone(page, server, b["id"])
     assert session_info(page, server)["follower"] is None
     assert page.is_hidden(tid("plot-distribution-b"))
-    names = page.evaluate(f"() => document.querySelector('{tid('plot-metrics')}').data.map((t) => t.name)")
-    assert names == ["KL", "JS →"]
+    # the charts redraw on their next scheduled draw: wait for B's traces to go
+    page.wait_for_function(f"() => document.querySelector('{tid('plot-metrics')}').data"
+                           ".map((t) => t.name).join('|') === 'KL|JS →'", timeout=5000)
 
 
 def test_timeline_scrubs_back_while_paused_and_play_returns_to_live(page):
