@@ -117,20 +117,22 @@ def test_r1_penalty_zero_for_constant_d_positive_otherwise():
     linear = torch.nn.Linear(2, 1)
     with torch.no_grad():
         linear.weight.copy_(torch.tensor([[3.0, 4.0]]))
-    assert float(r1_penalty(linear(x), x).detach()) == pytest.approx(25.0)  # ‖∇‖² = 25 everywhere
+    assert float(r1_penalty(linear(x), x).detach()) == pytest.approx(25.0)  # ‖∇‖² = 25
 
 
 def test_r1_adds_gamma_half_times_penalty_to_the_d_loss():
     losses = []
     for gamma in (0.0, 4.0):
         t = trainer(r1_weight=gamma, k_d=1, discriminator={"neurons": 16})
-        with torch.no_grad():  # D(x) = 0.25 · Σ_j relu(x₀ + 5): ∇D = (4, 0) on the data
+        # D works on u = (x − 0.5)·2 (the unit square mapped to [−1, 1]²):
+        # D(x) = 0.25 · Σ_j relu(u₀ + 5), so ∇ₓD = (16 · 0.25 · 2, 0) = (8, 0) on the data
+        with torch.no_grad():
             t.D[0].weight.copy_(torch.tensor([[1.0, 0.0]] * 16))
-            t.D[0].bias.fill_(5.0)  # all ReLUs active for points in the unit square
+            t.D[0].bias.fill_(5.0)  # all ReLUs active for points in the plane
             t.D[2].weight.fill_(0.25)
         t.iterate("d")
         losses.append(t.losses()["d"])
-    assert losses[1] - losses[0] == pytest.approx(0.5 * 4.0 * 16.0, rel=1e-5)  # ‖∇‖ = 16·0.25 = 4
+    assert losses[1] - losses[0] == pytest.approx(0.5 * 4.0 * 64.0, rel=1e-5)  # ‖∇‖² = 64
 
 
 # ----------------------------------------------------------------- PacGAN
@@ -149,7 +151,8 @@ def test_pack_builds_d_with_2_pack_inputs_and_d_logits_takes_single_points():
 def test_pack_change_rebuilds_other_cures_are_live():
     t = trainer()
     t.iterate()
-    assert not t.apply_config(merged_config(t.config, {k: v for k, v in ALL_CURES.items() if k != "pack"}))
+    live = {k: v for k, v in ALL_CURES.items() if k != "pack"}
+    assert not t.apply_config(merged_config(t.config, live))
     assert t.iteration == 1
     assert t.apply_config(merged_config(t.config, {"pack": 2}))
     assert t.iteration == 0 and t.D[0].in_features == 4

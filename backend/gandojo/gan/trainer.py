@@ -73,8 +73,9 @@ class Trainer2D:
         """New models from the seed, fresh optimizers and RNG, iteration 0."""
         cfg = self.config
         init = torch.Generator().manual_seed(self.seed)
-        self.G = mlp(cfg.noise.dim, 2, cfg.generator, init).to(self.device)
-        self.D = mlp(2 * cfg.pack, 1, cfg.discriminator, init).to(self.device)
+        view = self.dataset.view  # both networks work in coordinates where the plane is [-1, 1]²
+        self.G = mlp(cfg.noise.dim, 2, cfg.generator, init, out_view=view).to(self.device)
+        self.D = mlp(2 * cfg.pack, 1, cfg.discriminator, init, in_view=view).to(self.device)
         self.g_params = list(self.G.parameters())
         self.opt_g = build_optimizer(self.g_params, cfg.generator)
         self.opt_d = build_optimizer(self.D.parameters(), cfg.discriminator)
@@ -130,9 +131,11 @@ class Trainer2D:
             real_in = real_in.detach().requires_grad_(True)
         out = self.D(pack_rows(torch.cat([real_in, fake_in]), pack))
         r, f = out[:cfg.batch_size], out[cfg.batch_size:]
-        observe and observe(2, real=real_in, fake=fake_in, d_real=per_sample(self.loss.prob(r), pack),
+        observe and observe(2, real=real_in, fake=fake_in,
+                            d_real=per_sample(self.loss.prob(r), pack),
                             d_fake=per_sample(self.loss.prob(f), pack))
-        loss = self.loss.d_loss(r, f, cfg.label_smoothing) if cfg.label_smoothing else self.loss.d_loss(r, f)
+        smooth = cfg.label_smoothing
+        loss = self.loss.d_loss(r, f, smooth) if smooth else self.loss.d_loss(r, f)
         if self.loss.gradient_penalty and cfg.gp_weight > 0:
             loss = loss + cfg.gp_weight * gradient_penalty(
                 self.D, pack_rows(real_in.detach(), pack), pack_rows(fake_in, pack), self.rng)
