@@ -17,7 +17,7 @@ Tensor = torch.Tensor
 
 
 def instance_noise_sigma(cfg: GanConfig, iteration: int) -> float:
-    """σ of the instance noise at `iteration`: constant, or falling linearly to 0 over the anneal."""
+    """σ of the instance noise at `iteration`: constant, or falling linearly to 0 (anneal)."""
     if cfg.instance_noise <= 0:
         return 0.0
     if cfg.instance_noise_anneal <= 0:

@@ -18,7 +18,7 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class GanLoss:
-    """D's loss on (real, fake) outputs, G's loss on fake outputs, and D's output as a probability."""
+    """D's loss on (real, fake) outputs, G's loss on fake outputs, D's output as a probability."""
 
     name: str
     d_loss: Callable[..., Tensor]  # (real, fake, smooth=0.0) -> scalar
@@ -73,7 +73,7 @@ def gradient_penalty(d: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
 
 
 def r1_penalty(out_real: Tensor, x_real: Tensor) -> Tensor:
-    """R1 (Mescheder et al. 2018) without its γ/2: E‖∇_x D(x)‖² over D's outputs on real data.
+    """R1 (Mescheder et al. 2018) without its γ/2: E‖∇_x D(x)‖² of D's outputs on real data.
 
     `out_real` (M, 1) must have been computed from `x_real` (which requires grad). When D sees
     packs, M is the number of packs and the norm is over the whole pack input.

@@ -39,7 +39,7 @@ class Preset:
     cures: str | None = None  # for kind "cure": the provocation preset it fixes
 
     def config(self) -> GanConfig:
-        return GanConfig.model_validate(deep_merge(GanConfig().model_dump(), self.patch))
+        return _resolve(self.patch)
 
     def describe(self) -> dict[str, Any]:
         """Plain data for the API: every field plus the full resolved config."""
@@ -54,36 +54,42 @@ def _adam(lr: float, **net: Any) -> Patch:
             "betas": (0.5, 0.999), **net}
 
 
-# Two-time-scale Adam: D learns 5× faster than G, one D step per G step. Checked: full coverage
-# of disjoint and ring8 in every seed tried (see the module docstring of tests/gan/test_presets.py).
+# Two-time-scale Adam: D learns 5× faster than G, one D step per G step.
 BALANCED: Patch = {"generator": _adam(2e-4), "discriminator": _adam(1e-3), "k_d": 1,
                    "batch_size": 256}
-BALANCED_BY_DATASET: dict[str, tuple[Patch, int]] = {
-    "gaussians": (BALANCED, 1000),
-    "disjoint": (BALANCED, 1500),
-    "ring8": (BALANCED, 1500),
-    "grid25": (deep_merge(BALANCED, {"generator": {"lr": 1e-3}, "discriminator": {"lr": 3e-3},
-                                     "noise": {"dim": 4}}), 6000),
+BALANCED_BY_DATASET: dict[str, tuple[Patch, int, str]] = {
+    "gaussians": (BALANCED, 1000, ""),
+    "disjoint": (BALANCED, 1500, ""),
+    "ring8": (BALANCED, 1500, ""),
+    "grid25": (deep_merge(BALANCED, {"generator": {"neurons": 128, "lr": 5e-4},
+                                     "discriminator": {"neurons": 128, "lr": 2e-3},
+                                     "batch_size": 512, "r1_weight": 0.1}), 4000,
+               " For 25 modes: 2×128 nets, lrs 5e-4 / 2e-3, batch 512 and a light R1 (γ 0.1)."),
 }
+BALANCED_WHY = ("2×64 ReLU nets, Adam (β1 0.5) with D 5× faster than G (1e-3 vs 2e-4), kD = 1, "
+                "batch 256: D stays just ahead of G, so its gradients lead G to every mode.")
 
-# name: (title, change on top of the balanced recipe, datasets, iterations, why it collapses)
-PROVOCATIONS: dict[str, tuple[str, Patch, tuple[str, ...], int, str]] = {
+# name: (title, change of the balanced config, datasets, iterations, why it collapses).
+# Provocations also switch a balanced recipe's R1 off (only grid25's has one).
+PROVOCATIONS: dict[str, tuple[str, Callable[[GanConfig], Patch], tuple[str, ...], int, str]] = {
     "overpowered-d": (
-        "Overpowered D (lr ×10, kD = 10)", {"discriminator": {"lr": 1e-2}, "k_d": 10},
+        "Overpowered D (lr ×10, kD = 10)",
+        lambda c: {"discriminator": {"lr": c.discriminator.lr * 10}, "k_d": 10},
         ("disjoint", "ring8", "grid25"), 500,
         "D takes 10 steps at 10× the lr per G step, so it sharply rejects everything but the "
         "one spot G currently covers best; G's gradients all point to that spot and G piles "
         "onto one mode."),
     "g-lr-too-high": (
-        "G learning rate far too high (×50)", {"generator": {"lr": 1e-2}},
-        ("disjoint", "ring8"), 1500,
-        "G's steps are so large that all its samples jump together past every mode D points "
-        "to; it never settles and rarely covers more than one mode."),
+        "G learning rate far too high (0.03)", lambda c: {"generator": {"lr": 0.03}},
+        ("gaussians", "disjoint", "ring8", "grid25"), 1500,
+        "G's Adam steps are so large that all its samples move together and overshoot every "
+        "mode D points to: G shrinks to a thin streak that swings across the plane."),
     "tiny-g": (
-        "Tiny generator (1 layer of 4)", {"generator": {"hidden_layers": 1, "neurons": 4}},
+        "Tiny generator (1 layer of 4)",
+        lambda c: {"generator": {"hidden_layers": 1, "neurons": 4}},
         ("ring8", "grid25"), 1500,
         "A 4-neuron ReLU G can only fold the noise plane a few times, too few pieces to reach "
-        "eight separate modes, so it settles on the two or three it can bend to."),
+        "many separate modes, so it settles on the two or three it can bend to."),
 }
 
 # name: (title, provocation, change on top of it, datasets, iterations, why it works)
@@ -95,7 +101,7 @@ CURES: dict[str, tuple[str, str, Patch, tuple[str, ...], int, str]] = {
         "the cliffs that trap G; G's gradients stay informative and reach every mode."),
     "overpowered-d-pacgan": (
         "Overpowered D cured by PacGAN (pack 4)", "overpowered-d", {"pack": 4},
-        ("disjoint",), 1000,
+        ("disjoint",), 1500,
         "D judges 4 samples at once: four fakes from one mode look nothing like four real "
         "samples from different modes, so collapse itself is what D punishes."),
 }
@@ -103,17 +109,15 @@ CURES: dict[str, tuple[str, str, Patch, tuple[str, ...], int, str]] = {
 
 def _mode_lab() -> dict[str, Preset]:
     out: dict[str, Preset] = {}
-    for ds, (patch, iters) in BALANCED_BY_DATASET.items():
-        out[f"{ds}-balanced"] = Preset(
-            f"{ds}-balanced", "Balanced (two-time-scale Adam)",
-            "2×64 ReLU nets, Adam (β1 0.5) with D 5× faster than G (1e-3 vs 2e-4), kD = 1, "
-            "batch 256: D stays just ahead of G, so its gradients lead G to every mode.",
-            patch, (ds,), "balanced", iters)
+    for ds, (patch, iters, note) in BALANCED_BY_DATASET.items():
+        out[f"{ds}-balanced"] = Preset(f"{ds}-balanced", "Balanced (two-time-scale Adam)",
+                                       BALANCED_WHY + note, patch, (ds,), "balanced", iters)
     for name, (title, change, datasets, iters, why) in PROVOCATIONS.items():
         for ds in datasets:
-            out[f"{ds}-{name}"] = Preset(f"{ds}-{name}", title, why,
-                                         deep_merge(BALANCED_BY_DATASET[ds][0], change),
-                                         (ds,), "provocation", iters)
+            base = deep_merge(BALANCED_BY_DATASET[ds][0], {"r1_weight": 0.0})
+            patch = deep_merge(base, change(_resolve(base)))
+            out[f"{ds}-{name}"] = Preset(f"{ds}-{name}", title, why, patch, (ds,),
+                                         "provocation", iters)
     for name, (title, provocation, change, datasets, iters, why) in CURES.items():
         for ds in datasets:
             base = out[f"{ds}-{provocation}"]
@@ -121,6 +125,10 @@ def _mode_lab() -> dict[str, Preset]:
                                          deep_merge(base.patch, change), (ds,), "cure", iters,
                                          cures=base.name)
     return out
+
+
+def _resolve(patch: Patch) -> GanConfig:
+    return GanConfig.model_validate(deep_merge(GanConfig().model_dump(), patch))
 
 
 PRESETS: dict[str, Preset] = {
