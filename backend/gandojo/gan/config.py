@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 Activation = Literal["relu", "leaky_relu", "tanh"]
 OptimizerName = Literal["sgd", "adam", "rmsprop"]
 LossName = Literal["minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge"]
+Beta = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
+Betas = tuple[Beta, Beta]  # Adam's (β1, β2), each in [0, 1)
 
 
 class _Strict(BaseModel):
@@ -26,16 +28,8 @@ class NetConfig(_Strict):
     activation: Activation = "relu"
     optimizer: OptimizerName = "sgd"
     lr: float = Field(0.1, gt=0.0, le=10.0, allow_inf_nan=False)
-    betas: tuple[float, float] = (0.9, 0.999)
+    betas: Betas = (0.9, 0.999)
     momentum: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
-
-    @field_validator("betas")
-    @classmethod
-    def _betas_in_range(cls, v: tuple[float, float]) -> tuple[float, float]:
-        for b in v:
-            if not (0.0 <= b < 1.0):
-                raise ValueError("each beta must be >= 0 and < 1")
-        return v
 
     def architecture(self) -> tuple:
         """The fields whose change needs a new network."""

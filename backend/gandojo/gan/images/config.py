@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..config import deep_merge
+from ..config import Betas, deep_merge
 
 ImageModel = Literal["mlp", "dcgan", "cgan"]
 ImageActivation = Literal["relu", "leaky_relu"]
@@ -26,16 +26,8 @@ class _Strict(BaseModel):
 
 class _Net(_Strict):
     lr: float = Field(2e-4, gt=0.0, le=1.0, allow_inf_nan=False, description="Adam learning rate")
-    betas: tuple[float, float] = (0.5, 0.999)
+    betas: Betas = (0.5, 0.999)
     activation: ImageActivation = "leaky_relu"
-
-    @field_validator("betas")
-    @classmethod
-    def _betas_in_range(cls, v: tuple[float, float]) -> tuple[float, float]:
-        for b in v:
-            if not (0.0 <= b < 1.0):
-                raise ValueError("each beta must be >= 0 and < 1")
-        return v
 
 
 class GeneratorConfig(_Net):
