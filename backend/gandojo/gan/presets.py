@@ -75,7 +75,7 @@ PROVOCATIONS: dict[str, tuple[str, Callable[[GanConfig], Patch], tuple[str, ...]
     "overpowered-d": (
         "Overpowered D (lr ×10, kD = 10)",
         lambda c: {"discriminator": {"lr": c.discriminator.lr * 10}, "k_d": 10},
-        ("disjoint", "ring8", "grid25"), 500,
+        ("disjoint", "ring8"), 300,
         "D takes 10 steps at 10× the lr per G step, so it sharply rejects everything but the "
         "one spot G currently covers best; G's gradients all point to that spot and G piles "
         "onto one mode."),
@@ -83,13 +83,14 @@ PROVOCATIONS: dict[str, tuple[str, Callable[[GanConfig], Patch], tuple[str, ...]
         "G learning rate far too high (0.03)", lambda c: {"generator": {"lr": 0.03}},
         ("gaussians", "disjoint", "ring8", "grid25"), 1500,
         "G's Adam steps are so large that all its samples move together and overshoot every "
-        "mode D points to: G shrinks to a thin streak that swings across the plane."),
+        "mode D points to: G shrinks to a thin streak that swings across (often out of) the "
+        "plane and rarely rests on any mode."),
     "tiny-g": (
         "Tiny generator (1 layer of 4)",
         lambda c: {"generator": {"hidden_layers": 1, "neurons": 4}},
-        ("ring8", "grid25"), 1500,
+        ("ring8",), 1500,
         "A 4-neuron ReLU G can only fold the noise plane a few times, too few pieces to reach "
-        "many separate modes, so it settles on the two or three it can bend to."),
+        "eight separate modes, so it settles on the two or three its few folds can reach."),
 }
 
 # name: (title, provocation, change on top of it, datasets, iterations, why it works)
@@ -99,11 +100,6 @@ CURES: dict[str, tuple[str, str, Patch, tuple[str, ...], int, str]] = {
         ("disjoint", "ring8"), 1500,
         "R1 (γ/2·‖∇D(real)‖²) keeps D flat on the data, so even a 10× faster D cannot build "
         "the cliffs that trap G; G's gradients stay informative and reach every mode."),
-    "overpowered-d-pacgan": (
-        "Overpowered D cured by PacGAN (pack 4)", "overpowered-d", {"pack": 4},
-        ("disjoint",), 1500,
-        "D judges 4 samples at once: four fakes from one mode look nothing like four real "
-        "samples from different modes, so collapse itself is what D punishes."),
 }
 
 
