@@ -8,7 +8,7 @@ import torch
 
 from .datasets import View
 from .models import noise_grid
-from .trainer import Trainer2D
+from .trainer import Trainer2D, grad_norm
 
 MANIFOLD_CELLS = 20
 
@@ -81,8 +81,4 @@ def grad_norms(t: Trainer2D, real: torch.Tensor, z: torch.Tensor) -> tuple[float
     d_loss = t.loss.d_loss(t.d_logits(real), t.d_logits(fake.detach()))
     d_grads = torch.autograd.grad(d_loss, d_params, allow_unused=True)
     g_grads = torch.autograd.grad(t.loss.g_loss(t.d_logits(fake)), g_params, allow_unused=True)
-
-    def norm(grads) -> float:
-        return float(torch.sqrt(sum(g.square().sum() for g in grads if g is not None)))
-
-    return norm(d_grads), norm(g_grads)
+    return grad_norm(d_grads), grad_norm(g_grads)

@@ -53,7 +53,8 @@ def update_optimizer(opt: torch.optim.Optimizer, net: NetConfig) -> None:
             group["betas"] = tuple(net.betas)
 
 
-def _grad_norm(grads) -> float:
+def grad_norm(grads) -> float:
+    """The global L2 norm of a set of gradients (None entries skipped)."""
     return float(torch.sqrt(sum(g.detach().square().sum() for g in grads if g is not None)))
 
 
@@ -144,7 +145,7 @@ class Trainer2D:
         observe and observe(3, loss=loss)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
-        observe and observe(4, grad_norm=_grad_norm(p.grad for p in self.D.parameters()))
+        observe and observe(4, grad_norm=grad_norm(p.grad for p in self.D.parameters()))
         self.opt_d.step()
         observe and observe(5)
         self._loss_d = loss.detach()
@@ -166,7 +167,7 @@ class Trainer2D:
         observe and observe(8, loss=loss)
         if observe:
             grads = torch.autograd.grad(loss, [fake, *self.g_params])
-            observe(9, fake=fake, fake_grad=-grads[0], grad_norm=_grad_norm(grads[1:]))
+            observe(9, fake=fake, fake_grad=-grads[0], grad_norm=grad_norm(grads[1:]))
             grads = grads[1:]
         else:
             grads = torch.autograd.grad(loss, self.g_params)
