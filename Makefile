@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install chromium bench data clean
+.PHONY: serve test install chromium fuzz bench data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ chromium:
 
 test: install chromium
 	$(PY) -m pytest
+
+# schemathesis over the OpenAPI schema + hypothesis over websocket messages (bounded, derandomized)
+fuzz: install
+	$(PY) -m pytest -q tests/api/test_fuzz.py
 
 bench: install
 	$(PY) benchmarks/bench_2d.py

@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/bench_images.py            # full run, a few minutes on 2 cores
     .venv/bin/python benchmarks/bench_images.py --quick    # smoke run, about a minute
+    .venv/bin/python benchmarks/bench_images.py --only-websocket --ws-rounds 4   # just that ratio
 
 Figures (every comparison is against a baseline measured in the same run, alternating rounds):
 
@@ -14,6 +15,13 @@ Figures (every comparison is against a baseline measured in the same run, altern
   load from other processes hits both alike): `ratio` = streaming epoch ÷ bare epoch (wall
   clock; `ok` is judged on it), `median_pair_ratio` = the median over the pairs, and
   `cpu_time_ratio` the same epochs in this process's CPU time (robust when the machine is shared).
+* websocket_ratio.<model>: the same question end to end: a real server (`gandojo serve`
+  subprocess), an image session created and played over REST, and a real websocket client
+  (thread) receiving and decoding every frame (≤ 10/s, sample grid budgeted). Rounds of a fixed
+  number of real images alternate with and without the client on the same session; `ratio` =
+  training time with ÷ without (goal ≤ 1.1), `server_cpu_ratio` = the server process's CPU
+  seconds with ÷ without (robust when other processes load the machine). Data: the first
+  available image dataset of the data directory (MNIST, else Fashion-MNIST).
 * images_per_sec.<model>: real images consumed per second by a bare `iterate()` loop (batch 64,
   the model's default config; one D and one G step per iteration). An epoch of 60,000 images
   takes 60,000 / images_per_sec seconds.
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -172,12 +181,149 @@ def extras(data, quick: bool) -> dict:
     return out
 
 
+# ------------------------------------------------------------------ over a real websocket
+def _server(threads: int):
+    """`gandojo serve` in a subprocess on a free port (the same data directory as this process)."""
+    import socket
+    import subprocess
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "gandojo", "serve", "--port", str(port), "--device",
+                             "cpu", "--threads", str(threads), "--log-level", "warning"], cwd=ROOT,
+                            stdout=sys.stderr)  # stdout carries only the JSON result
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{base}/api/health", timeout=1)
+            return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+class FrameReader:
+    """A real websocket client on its own thread: receives and decodes every frame it is sent."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        from websockets.sync.client import connect
+
+        from gandojo.engine.frames import decode
+
+        self.frames, self.bytes, self.changes, self._last = 0, 0, 0, None
+        self.ws = connect(url, max_size=2**24)
+
+        def read() -> None:
+            try:
+                for msg in self.ws:
+                    if isinstance(msg, bytes):
+                        samples = decode(msg).sections["samples"]
+                        self.frames, self.bytes = self.frames + 1, self.bytes + len(msg)
+                        self.changes += self._last is not None and not (samples == self._last).all()
+                        self._last = samples.copy()
+            except Exception:  # closed at the end of the round
+                pass
+        self.thread = threading.Thread(target=read, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.ws.close()
+        self.thread.join(5)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def _busy_seconds() -> float:
+    """CPU seconds all processes of the machine have been busy (Linux /proc/stat; NaN elsewhere)."""
+    try:
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return float("nan")
+
+
+def _round(base: str, s: dict, images: int, ws_url: str | None, pid: int) -> tuple[float, float, dict]:
+    """Wall and server-CPU seconds the session needs to consume `images` real images after play
+    (polled the same way with or without a websocket client), and what the client received."""
+    import httpx
+
+    h, url = {"Authorization": f"Bearer {s['token']}"}, f"{base}/api/sessions/{s['id']}"
+    batch = s["config"]["batch_size"]
+    reader = FrameReader(ws_url) if ws_url else None
+    start = httpx.get(url).json()["iteration"]
+    target = start + -(-images // batch)
+    t0, c0, b0, m0 = time.perf_counter(), _cpu_seconds(pid), _busy_seconds(), time.process_time()
+    httpx.post(f"{url}/play", headers=h)
+    while httpx.get(url).json()["iteration"] < target:
+        time.sleep(0.05)
+    dt, cpu = time.perf_counter() - t0, _cpu_seconds(pid) - c0
+    other = (_busy_seconds() - b0 - cpu - (time.process_time() - m0)) / dt  # cores others used
+    httpx.post(f"{url}/pause", headers=h)
+    got = {"other_load_cores": other}
+    if reader is not None:
+        reader.close()
+        got.update(frames=reader.frames, changed=reader.changes, bytes=reader.bytes)
+    return dt, cpu, got
+
+
+def websocket_ratio(model: str, images: int, rounds: int, threads: int) -> dict:
+    """Training time of `images` real images with a websocket client receiving frames ÷ without,
+    one server and one session, alternating rounds (goal ≤ 1.1)."""
+    import httpx
+
+    proc, base = _server(threads)
+    try:
+        avail = [d for d in httpx.get(f"{base}/api/datasets").json()["image_datasets"] if d["available"]]
+        dataset = avail[0]["name"]
+        s = httpx.post(f"{base}/api/sessions", json={"dataset": dataset, "seed": 0,
+                                                     "config": {"model": model}}, timeout=120).json()
+        ws = base.replace("http", "ws") + f"/ws/sessions/{s['id']}?token={s['token']}"
+        _round(base, s, 4 * s["config"]["batch_size"], None, proc.pid)  # warm-up
+        bare, streamed, got = [], [], []
+        for i in range(rounds):
+            for stream in ((False, True) if i % 2 == 0 else (True, False)):
+                dt, cpu, g = _round(base, s, images, ws if stream else None, proc.pid)
+                (streamed if stream else bare).append((dt, cpu))
+                got.append(g)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    wall_b, wall_s = sum(b[0] for b in bare), sum(x[0] for x in streamed)
+    cpu_ratio = sum(x[1] for x in streamed) / sum(b[1] for b in bare)
+    ratio, frames = wall_s / wall_b, sum(g.get("frames", 0) for g in got)
+    log(f"websocket {model}: bare {wall_b:.2f}s, with client {wall_s:.2f}s, ratio {ratio:.3f} "
+        f"(server CPU {cpu_ratio:.3f}), {frames} frames")
+    return {"ratio": round(ratio, 4), "server_cpu_ratio": round(cpu_ratio, 4),
+            "goal": GOAL_STREAMING_RATIO, "ok": ratio <= GOAL_STREAMING_RATIO,
+            "dataset": dataset, "images_per_round": images, "rounds": rounds,
+            "bare_s": [round(b[0], 2) for b in bare], "with_client_s": [round(x[0], 2) for x in streamed],
+            "frames_per_s": round(frames / wall_s, 1),
+            "frames_with_new_samples": sum(g.get("changed", 0) for g in got),
+            "kb_per_frame": round(sum(g.get("bytes", 0) for g in got) / max(1, frames) / 1024, 1),
+            "other_load_cores_median": round(statistics.median(g["other_load_cores"] for g in got), 2)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--segments", type=int, default=None, help="bare/streaming pairs per epoch")
     ap.add_argument("--seconds", type=float, default=None, help="seconds per images/s measurement")
+    ap.add_argument("--only-websocket", action="store_true", help="just the websocket ratio")
+    ap.add_argument("--ws-rounds", type=int, default=None, help="with/without-client round pairs")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     data, synthetic = get_data()
@@ -187,6 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"device": "cpu", "threads": args.threads, "torch": torch.__version__,
                     "python": platform.python_version(),
                     "data": {"source": data.source, "count": data.count, "synthetic_because": synthetic}}
+    ws_images = {"mlp": 4096 if args.quick else 12800, "dcgan": 640 if args.quick else 1920}
+    rounds = args.ws_rounds or (2 if args.quick else 3)
+    result["websocket_ratio"] = {m: websocket_ratio(m, n, rounds, args.threads) for m, n in ws_images.items()}
+    if args.only_websocket:
+        print(json.dumps(result, indent=1))
+        return 0
     result["throughput"] = {}
     for model in ("mlp", "dcgan", "cgan"):
         result["throughput"][model] = images_per_sec(data, model, seconds)

@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+from servers import free_port, image_data_dir, start_server, stop_server
+
 torch.set_num_threads(1)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, *extra: str) -> subprocess.Popen:
-    """`python -m gandojo serve` on 127.0.0.1:port; waits until /api/health answers."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gandojo", "serve", "--port", str(port), "--device", "cpu",
-         "--log-level", "warning", *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{proc.stdout.read()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not answer /api/health within 60 s")
+@pytest.fixture(scope="session")
+def image_data_root() -> str:
+    """The data directory of `image_data_dir` (16 real MNIST digits) for in-process image tests."""
+    return image_data_dir()
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +22,19 @@ def server() -> str:
     port = free_port()
     proc = start_server(port)
     yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def make_server():
+    """make_server(*cli_args, **env) -> base URL of a server with special settings (auth, origins,
+    tiny limits), e.g. make_server("--auth", "pw", GANDOJO_MAX_BATCH=64); stopped after the module."""
+    procs = []
+
+    def make(*extra: str, **env) -> str:
+        port = free_port()
+        procs.append(start_server(port, *extra, env={k: str(v) for k, v in env.items()}))
+        return f"http://127.0.0.1:{port}"
+    yield make
+    for proc in procs:
+        stop_server(proc)

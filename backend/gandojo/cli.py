@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .images_cli import register as register_images
 from .settings import Settings
@@ -16,7 +17,10 @@ def _serve(args: argparse.Namespace) -> int:
     from .api.app import create_app
 
     torch.set_num_threads(args.threads)  # tiny 2D models: one thread is fastest
-    settings = Settings.from_env(host=args.host, port=args.port, device=args.device)
+    settings = Settings.from_env(host=args.host, port=args.port, device=args.device,
+                                 save_dir=args.save_dir, auth=args.auth,
+                                 allowed_origins=",".join(args.allowed_origin or []) or None,
+                                 batching=False if args.no_batching else None)
     app = create_app(settings)
     print(f"GAN Dojo on {app.state.device}: open http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
@@ -50,8 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
                        help="where to train (default auto: cuda when available)")
+    serve.add_argument("--save-dir", type=Path, default=None,
+                       help="where saved sessions live (default: GANDOJO_SAVE_DIR or "
+                            "~/.local/share/gandojo/saved)")
     serve.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--allowed-origin", action="append", metavar="ORIGIN",
+                       help="another origin whose pages may open websockets, e.g. "
+                            "https://class.example.org (repeatable; '*' allows any)")
+    serve.add_argument("--auth", default=None, metavar="PASSWORD",
+                       help="a password for the whole server (or GANDOJO_AUTH); see the README")
+    serve.add_argument("--no-batching", action="store_true",
+                       help="train every 2D session on its own (GANDOJO_BATCHING=0); by default "
+                            "compatible playing sessions train as one batched model")
     serve.set_defaults(func=_serve)
     pre = sub.add_parser("pretrain", help="(re)make the shipped pretrained 2D models")
     pre.add_argument("--dataset", action="append", help="dataset name (repeatable; default all)")

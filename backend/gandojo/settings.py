@@ -14,6 +14,12 @@ def _default_frontend() -> Path:
     return Path(__file__).resolve().parents[2] / "frontend"
 
 
+def _default_save_dir() -> Path:
+    """Saved sessions: $XDG_DATA_HOME/gandojo/saved (default ~/.local/share/gandojo/saved)."""
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "gandojo" / "saved"
+
+
 @dataclass
 class Settings:
     host: str = "127.0.0.1"
@@ -23,11 +29,19 @@ class Settings:
     max_heatmap_resolution: int = 256
     max_batch: int = 4096
     max_step_n: int = 10_000
+    max_params: int = 20_000_000  # G + D parameters of one session
+    max_body_bytes: int = 1024 * 1024  # JSON/text REST bodies
+    max_upload_bytes: int = 32 * 1024 * 1024  # binary/CSV/multipart uploads (routes may cap lower)
+    allowed_origins: str = ""  # comma-separated extra websocket origins ("*": any), besides the served one
+    auth: str = ""  # a password for the whole server (empty: none); see api/security.py
     fps: int = 30
+    batching: bool = True  # train compatible playing 2D sessions as one batched model (GANDOJO_BATCHING)
     max_ws_message_bytes: int = 64 * 1024
     idle_pause_s: float = 120.0  # a running session nobody watches or calls pauses after this
     idle_timeout_s: float = 1800.0  # an untouched session without viewers is ended after this
     frontend_dir: Path = field(default_factory=_default_frontend)
+    save_dir: Path = field(default_factory=_default_save_dir)  # POST .../save, GET /api/saved
+    max_saved: int = 1000  # saved sessions in save_dir
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -36,7 +50,9 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(f"GANDOJO_{f.name.upper()}")
             if raw is not None:
-                setattr(s, f.name, type(getattr(s, f.name))(raw))
+                kind = type(getattr(s, f.name))
+                value = raw.strip().lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
+                setattr(s, f.name, value)
         for k, v in overrides.items():
             if v is not None:
                 setattr(s, k, v)

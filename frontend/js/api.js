@@ -54,6 +54,14 @@ export const api = {
   checkpointUrl: (s) => sessionUrl(s, '/checkpoint'),
   /** A new session from checkpoint bytes → 201 {id, token, dataset, config, iteration, ...}. */
   load: (bytes) => request('POST', '/api/sessions/load', { body: bytes }),
+  /** Partial config → {config, rebuilt}; a 422's detail names the field. */
+  patchConfig: (s, patch) => request('PATCH', sessionUrl(s, '/config'), { token: s.token, body: patch }),
+  /** Image sessions' background jobs → 202 {job}; GET /api/jobs/{job} → {state, progress, result, ...}. */
+  startMetrics: (s, body) => request('POST', sessionUrl(s, '/metrics'), { token: s.token, body }),
+  startExperiment: (s, body) => request('POST', sessionUrl(s, '/experiment'), { token: s.token, body }),
+  job: (job) => request('GET', `/api/jobs/${encodeURIComponent(job)}`),
+  cancelJob: (s, job) => request('DELETE', `/api/jobs/${encodeURIComponent(job)}`, { token: s.token }),
+  exportUrl: (s, n, format) => sessionUrl(s, `/export?n=${n}&format=${format}`),
 };
 
 /** GET /api/datasets {default, default_config, datasets: [{name, title, view, modes_total}]} → datasets with their config. */

@@ -185,10 +185,21 @@ export class Controls {
     });
   }
 
-  /** Fill the dataset select: list of {name, title}. */
-  setDatasets(list) {
+  /** Fill the dataset select: list of {name, title}; `images` (image datasets) go in an "Images" group, unavailable ones disabled. */
+  setDatasets(list, images = []) {
     const sel = byTestId('dataset-select');
     sel.replaceChildren(...list.map((d) => new Option(d.title || d.name, d.name)));
+    if (images.length) {
+      const group = document.createElement('optgroup');
+      group.label = 'Images';
+      images.forEach((d) => {
+        const o = new Option(d.title || d.name, d.name);
+        o.disabled = !d.available;
+        o.title = d.note || (d.available ? '' : 'not available');
+        group.appendChild(o);
+      });
+      sel.appendChild(group);
+    }
     this.syncUi();
   }
 

@@ -13,10 +13,13 @@ import { Drawing } from './drawing.js';
 import { Files } from './files.js';
 import { SessionRequests, CUSTOM_DATASETS as CUSTOM } from './sessions.js';
 import { applyHidden, bindShareLink } from './share.js';
+import { Presenter } from './presenter.js';
 import { DistributionPlot } from './plots/distribution.js';
 import { ChartPanel } from './plots/charts.js';
 import { Overview } from './plots/overview.js';
 import { keepSized } from './plots/common.js';
+import { ImageView } from './images/view.js';
+import { SessionKinds } from './images/kinds.js';
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const { Plotly } = window;
@@ -26,11 +29,12 @@ const FORWARD = new Set(['reset', 'points', 'drs']);
 const initial = readURL(window.location.search);
 const state = { ...initial.state, running: false };
 /** The page's session A; `custom` keeps the last drawn points / uploaded CSV (B needs them too). */
-const session = { id: null, token: null, datasets: [], gone: false, custom: null };
+const session = { id: null, token: null, datasets: [], imageDatasets: [], kind: '2d', gone: false, custom: null };
 const transport = new Transport();
 const readouts = new Readouts();
 const notice = (msg) => readouts.notice(msg);
 const error = (msg) => readouts.error(msg);
+const presenter = new Presenter({ notice, error, changed: () => updateURL() });
 const dist = new DistributionPlot(byTestId('plot-distribution'), Plotly);
 keepSized(dist.div, Plotly);
 const charts = new ChartPanel(document.getElementById('chart-tabs'), document.getElementById('charts'), Plotly);
@@ -42,6 +46,7 @@ const overview = new Overview(byTestId('overview-graph'), {
 });
 
 function send(cmd) {
+  if (!presenter.allows(cmd)) return; // a viewer page controls nothing
   transport.send(cmd);
   if (FORWARD.has(cmd.cmd)) compare.send(cmd);
   if (cmd.cmd === 'reset' || cmd.cmd === 'preset') compare.relink(); // both back at iteration 0 together
@@ -90,10 +95,18 @@ const files = new Files(state, {
   error,
 });
 bindShareLink(byTestId('share-link'), { notice, error });
+/** The image view (MNIST, Fashion-MNIST); the page shows it while the session's kind is 'image'. */
+const images = new ImageView(document.getElementById('image-view'), document.querySelector('.panel.right'), Plotly, {
+  api, session: () => session, send, error, changed: (cfg) => { state.imageModel = cfg.model; updateURL(); },
+});
+const kinds = new SessionKinds({
+  state, session, images, requests, create: api.create, switchTo, syncUi: () => controls.syncUi(), error,
+});
 
 // ---------------------------------------------------------------- frames
 framePump(transport, {
   received: (frame) => {
+    if (frame.header.kind === 'image') return images.received(frame) !== false;
     charts.push(frame.header);
     return timeline.push(frame);
   },
@@ -103,15 +116,20 @@ framePump(transport, {
 
 function render({ header: h, sections }) {
   readouts.update(h);
+  if (h.kind === 'image') images.render({ header: h, sections });
+  else render2d(h, sections);
+  window.gandojo.frames += 1;
+  window.gandojo.header = h;
+  window.gandojo.sections = sections;
+}
+
+function render2d(h, sections) {
   readouts.alarm(h.alarm);
   readouts.drs(h.drs, h.metrics);
   overview.setStage(h.stage || null);
   document.body.classList.toggle('in-stage', Boolean(h.stage));
   dist.update(h.view, sections, h.iteration);
   overview.update(h, sections);
-  window.gandojo.frames += 1;
-  window.gandojo.header = h;
-  window.gandojo.sections = sections;
 }
 
 // ---------------------------------------------------------------- text messages
@@ -130,7 +148,9 @@ function applyInfo(m) {
   if (m.dataset) state.dataset = m.dataset;
   if (typeof m.seed === 'number') state.seed = m.seed;
   if (typeof m.stage_ms === 'number') state.stageMs = m.stage_ms;
-  if (m.config) state.config = clone(m.config);
+  if (m.kind) kinds.show(m.kind);
+  if (session.kind === 'image') images.setInfo(m);
+  else if (m.config) state.config = clone(m.config);
   if ('running' in m) controls.setRunning(Boolean(m.running), true);
   if ('slowmo' in m) controls.setSlowmo(Boolean(m.slowmo));
   syncAll();
@@ -139,6 +159,7 @@ function applyInfo(m) {
 const HANDLERS = {
   hello(m) {
     applyInfo(m);
+    presenter.hello(m);
     if (m.writable === false) readouts.status('Connected read-only (viewer)');
     else readouts.status(m.running ? 'Training…' : 'Connected — press Play or Step');
   },
@@ -146,6 +167,7 @@ const HANDLERS = {
     applyInfo(m);
     charts.clear('a');
     timeline.clear();
+    if (session.kind === 'image') images.reset();
     notice(CUSTOM.includes(state.dataset) ? `Training on your ${state.dataset === 'csv' ? 'uploaded' : 'drawn'} points from iteration 0`
       : `Reset: new models for ${state.dataset}, seed ${state.seed}`);
   },
@@ -163,18 +185,25 @@ const HANDLERS = {
     updateURL();
   },
   config(m) {
+    if (session.kind === 'image') {
+      images.setConfig(m.config);
+      notice(m.rebuilt ? 'Config applied — new models' : 'Config applied');
+      return;
+    }
     state.config = clone(m.config);
     if (m.preset) state.preset = m.preset;
     syncAll();
     notice(m.rebuilt ? 'Config applied — new models (architecture or noise changed)' : 'Config applied');
   },
   alarm: (m) => readouts.alarm(m),
+  viewers: (m) => presenter.setCount(m.count),
   event(m) {
     if (m.event !== 'unlinked' || !compare.active) return;
     error(`B stopped following A: ${m.reason}`);
     compare.exit();
   },
   ack() {},
+  job: (m) => images.jobEvent(m),
   error(m) {
     const detail = formatDetail(m.detail);
     error(`Error: ${detail}${m.field && !detail.includes(m.field) ? ` (${m.field})` : ''}`);
@@ -194,8 +223,8 @@ transport.onStatus((s) => {
     // the page's (URL's) cadence and DRS win over the server's; the server confirms with `state`
     const { speed, slowmo, stageMs, drs } = state;
     send({ cmd: 'speed', iterations_per_frame: speed });
-    send({ cmd: 'slowmo', on: slowmo, stage_ms: stageMs });
-    if (drs.on) send({ cmd: 'drs', on: true, percentile: drs.percentile });
+    if (session.kind !== 'image') send({ cmd: 'slowmo', on: slowmo, stage_ms: stageMs });
+    if (drs.on && session.kind !== 'image') send({ cmd: 'drs', on: true, percentile: drs.percentile });
     send({ cmd: 'snapshot' });
   } else if (s.state === 'closed') {
     readouts.status(`Disconnected — reconnecting (attempt ${s.attempt + 1})…`);
@@ -206,11 +235,15 @@ transport.onStatus((s) => {
 // ---------------------------------------------------------------- sessions
 function connect(created) {
   Object.assign(session, { id: created.id, token: created.token, gone: false });
-  if (created.config) state.config = clone(created.config);
+  kinds.show(created.kind);
+  if (session.kind === 'image') images.newSession();
+  if (created.config && session.kind !== 'image') state.config = clone(created.config);
   if (created.dataset) state.dataset = created.dataset;
   if (typeof created.seed === 'number') state.seed = created.seed;
+  if (session.kind === 'image') images.setInfo(created);
   syncAll();
   window.gandojo.session = { id: created.id };
+  presenter.setSession(created);
   byTestId('snapshot-link').href = `/api/sessions/${created.id}/snapshot.png`;
   files.setSession(session);
   charts.clear();
@@ -247,14 +280,15 @@ async function checkSessionAlive() {
   } catch (e) {
     if (e.status !== 404) return;
     session.gone = true;
+    if (presenter.viewer) return readouts.status('The presenter\'s session has ended');
     readouts.status('Session ended on the server — starting a new one with the same settings…');
-    connect(await requests.create(requests.body()));
+    connect(await requests.create(kinds.body()));
   }
 }
 
 /** Closing or reloading the page ends its sessions, so no orphan keeps training on the server. */
 function endSession() {
-  if (!session.id || !session.token) return;
+  if (!session.id || !session.token || presenter.viewer) return;
   compare.end();
   transport.close();
   api.remove(session).catch(() => {});
@@ -263,10 +297,14 @@ function endSession() {
 
 window.addEventListener('pagehide', endSession);
 window.addEventListener('pageshow', (ev) => {
-  if (ev.persisted) requests.create(requests.body()).then(connect, (e) => error(e.message));
+  if (ev.persisted && !presenter.viewer) requests.create(kinds.body()).then(connect, (e) => error(e.message));
 });
 
 function changeDataset(name) {
+  if (kinds.kindOf(name) !== session.kind) {
+    kinds.switchTo(name);
+    return;
+  }
   state.dataset = name;
   send({ cmd: 'reset', dataset: name, seed: state.seed });
   charts.clear();
@@ -276,7 +314,7 @@ function changeDataset(name) {
 
 function updateURL() {
   const query = writeURL(state, requests.baseConfig());
-  window.history.replaceState(null, '', `${window.location.pathname}?${query}`);
+  window.history.replaceState(null, '', `${window.location.pathname}?${query}${presenter.urlSuffix()}`);
 }
 
 async function start() {
@@ -288,24 +326,27 @@ async function start() {
   const [datasets, presets] = await Promise.all([api.datasets(),
     api.presets().catch((e) => { error(`Presets unavailable: ${e.message}`); return null; })]);
   session.datasets = normalizeDatasets(datasets);
-  if (!session.datasets.some((d) => d.name === state.dataset)) {
-    error(`Dataset "${state.dataset}" cannot be opened from a link — using ${session.datasets[0].name}`);
+  session.imageDatasets = datasets.image_datasets || [];
+  images.setCatalog(datasets);
+  if (!kinds.known(state.dataset)) {
+    error(kinds.whyNot(state.dataset, session.datasets[0].name));
     state.dataset = session.datasets[0].name;
   }
-  controls.setDatasets(session.datasets);
+  controls.setDatasets(session.datasets, session.imageDatasets);
   lab.setCatalog(presets);
   files.setPretrained(presets && presets.pretrained);
   if (initial.state.preset && !state.preset) error(`Preset "${initial.state.preset}" is not offered for ${state.dataset} — ignored`);
   const base = requests.baseConfig();
   state.config = configFromURL(base, initial);
+  if (presenter.viewer) return connect(presenter.watched()); // a viewer link: watch, create nothing
   readouts.status('Creating session…');
-  const pretrained = state.pretrained && await requests.pretrained();
-  connect(pretrained || await requests.create(requests.linkBody(base)));
+  const pretrained = state.pretrained && !kinds.isImage(state.dataset) && await requests.pretrained();
+  connect(pretrained || await requests.create(kinds.isImage(state.dataset) ? kinds.body() : requests.linkBody(base)));
 }
 
 // a handle for the console and the end-to-end tests
 window.gandojo = {
-  state, session, send, frames: 0, widgets: { dist, charts, overview, timeline, compare, lab, drawing },
+  state, session, send, frames: 0, widgets: { dist, charts, overview, timeline, compare, lab, drawing, images },
 };
 start().catch((e) => {
   console.error(e);

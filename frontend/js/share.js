@@ -8,7 +8,7 @@ export function applyHidden(groups) {
 }
 
 /** Copy `text` to the clipboard (the async API where allowed, else a hidden textarea); resolves to true when copied. */
-async function copyText(text) {
+export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
     return true;

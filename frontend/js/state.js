@@ -36,6 +36,7 @@ export const PROPS = [
   { name: 'stageMs', type: 'int', default: 800, url: 'stage_ms', min: 200, max: 3000, group: 'ui' },
   { name: 'preset', type: 'string', default: '', url: 'preset', group: 'ui' },
   { name: 'pretrained', type: 'bool', default: false, url: 'pretrained', group: 'ui' },
+  { name: 'imageModel', type: 'enum', default: 'mlp', url: 'model', options: ['mlp', 'dcgan', 'cgan'], group: 'ui' }, // image datasets
   { name: 'drs.on', type: 'bool', default: false, url: 'drs', group: 'ui' },
   { name: 'drs.percentile', type: 'float', default: 95, url: 'drs_p', min: 1, max: 99.9, group: 'ui' },
   { name: 'hide', type: 'list', default: [], url: 'hide', options: HIDE_GROUPS, group: 'ui' },

@@ -33,15 +33,21 @@ def page(browser, server):
     Page errors and console errors are collected in `page.errors` so tests can assert there are none.
     """
     context = browser.new_context(viewport=VIEWPORT)
+    p = watched_page(context)
+    p.goto(server + "/")
+    _wait_first_frame(p)
+    yield p
+    context.close()
+
+
+def watched_page(context):
+    """A new page of `context` with the default timeout and its errors collected in `page.errors`."""
     p = context.new_page()
     p.set_default_timeout(TIMEOUT_MS)
     p.errors = []
     p.on("pageerror", lambda e: p.errors.append(f"pageerror: {e}"))
     p.on("console", lambda m: m.type == "error" and p.errors.append(f"console: {m.text}"))
-    p.goto(server + "/")
-    _wait_first_frame(p)
-    yield p
-    context.close()
+    return p
 
 
 def _wait_first_frame(p) -> None:

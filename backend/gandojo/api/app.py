@@ -6,16 +6,24 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from ..engine.base import CommandUnavailable
+from ..engine.limits import Limits
 from ..engine.manager import SessionManager
+from ..engine.store import SessionStore
 from ..settings import Settings
-from . import routes, routes_data, websocket
+from .schemas import ERROR_RESPONSES
+from . import routes, routes_data, routes_images, routes_saved, security, websocket
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+async def _unavailable(request: Request, exc: CommandUnavailable) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,14 +35,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.manager.close_all()
 
-    app = FastAPI(title="GAN Dojo", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="GAN Dojo", version=__version__, lifespan=lifespan,
+                  responses=ERROR_RESPONSES)  # every 4xx is documented, as {"detail": ...}
     app.state.settings = settings
     app.state.device = device
     app.state.manager = SessionManager(device, settings.max_sessions, settings.fps,
-                                       settings.idle_pause_s, settings.idle_timeout_s)
+                                       settings.idle_pause_s, settings.idle_timeout_s,
+                                       limits=Limits.from_settings(settings),
+                                       batching=settings.batching)
+    app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
     app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
     app.include_router(routes.router)
+    app.include_router(routes_images.router)
+    app.add_exception_handler(CommandUnavailable, _unavailable)  # e.g. a 2D-only route on images
+    app.include_router(routes_saved.router)
     app.include_router(websocket.router)
+    app.include_router(security.router)  # /login (when --auth is set)
+    app.add_middleware(security.Guard, settings=settings)  # auth, websocket Origin, body size
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:

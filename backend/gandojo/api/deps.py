@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..engine.manager import SessionManager, token_matches
+from ..engine.manager import SessionManager, token_matches, viewer_matches
 from ..engine.session import Session
 
 bearer = HTTPBearer(auto_error=False, description="the session token returned at creation")
@@ -27,6 +27,15 @@ def writable_session(session: Session = Depends(readable_session),
     if cred is None:
         raise HTTPException(401, "this call changes the session: send 'Authorization: Bearer <token>'",
                             headers={"WWW-Authenticate": "Bearer"})
+    if viewer_matches(session, cred.credentials):
+        raise HTTPException(403, "this is the session's viewer token: it can watch, not control")
     if not token_matches(session, cred.credentials):
         raise HTTPException(403, "the token does not belong to this session")
     return session
+
+
+def created(session: Session) -> dict:
+    """A creation reply: control token, viewer token and viewer link (presenter mode), then info."""
+    viewer = session.viewer_token
+    return {"token": session.token, "viewer_token": viewer,
+            "viewer_url": f"/?session={session.id}&view={viewer}", **session.info()}

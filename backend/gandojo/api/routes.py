@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from .. import __version__
+from ..engine.base import InputError
+from ..engine.limits import LimitError
 from ..engine.manager import SessionLimitError, SessionManager
 from ..engine.render import render_png
 from ..engine.session import Session
@@ -19,18 +21,24 @@ from ..gan.config import GanConfig, deep_merge
 from ..gan.datasets import DATASETS
 from ..engine import pretrained
 from ..gan.presets import KNOBS, PRESETS
-from .deps import get_manager, readable_session, writable_session
+from .deps import created, get_manager, readable_session, writable_session
 from .schemas import CreateSession, KnobBody, PresetBody, ResetBody, StepBody, error_list
+from .schemas_images import kind_of, reset_kind_error
 
 router = APIRouter(prefix="/api")
 
 
 async def run(fut: Future, prefix: tuple = ("body",)) -> Any:
-    """Await an engine command; its config errors become 422s naming the field."""
+    """Await an engine command; its config errors and limits become 422s naming the field."""
     try:
         return await asyncio.wrap_future(fut)
     except ValidationError as exc:
         raise RequestValidationError(error_list(exc, prefix)) from None
+    except LimitError as exc:
+        raise HTTPException(422, exc.detail(prefix)) from None
+    except InputError as exc:
+        raise RequestValidationError([{"loc": [*prefix, exc.field], "msg": str(exc),
+                                       "type": "value_error"}]) from None
 
 
 @router.get("/health")
@@ -39,10 +47,12 @@ def health(request: Request) -> dict:
 
 
 @router.get("/datasets")
-def datasets() -> dict:
+def datasets(manager: SessionManager = Depends(get_manager)) -> dict:
+    from .routes_images import image_catalog  # it imports this module (run)
+
     return {"default": "gaussians", "default_config": GanConfig().model_dump(), "datasets": [
         {"name": d.name, "title": d.title, "view": {"x": list(d.view[0]), "y": list(d.view[1])},
-         "modes_total": d.modes_total} for d in DATASETS.values()]}
+         "modes_total": d.modes_total} for d in DATASETS.values()], **image_catalog(manager.data_root)}
 
 
 @router.get("/presets")
@@ -54,13 +64,24 @@ def presets() -> dict:
 
 @router.get("/sessions")
 def list_sessions(manager: SessionManager = Depends(get_manager)) -> dict:
-    return {"count": len(manager), "max_sessions": manager.max_sessions}
+    return {"count": len(manager), "max_sessions": manager.max_sessions,
+            "limits": manager.limits.describe()}
+
+
+@router.get("/limits")
+def limits(manager: SessionManager = Depends(get_manager)) -> dict:
+    """What one session may ask for (over a limit: 422 naming the field) and how many may run."""
+    return {"max_sessions": manager.max_sessions, **manager.limits.describe()}
 
 
 @router.post("/sessions", status_code=201)
 def create_session(body: CreateSession | None = None,
                    manager: SessionManager = Depends(get_manager)) -> dict:
     body = body or CreateSession()
+    if kind_of(body.dataset) == "image":
+        from .routes_images import create_image_session  # it imports this module (run)
+
+        return create_image_session(body, manager)
     if body.pretrained:
         return _create_pretrained(body, manager)
     base = GanConfig().model_dump()
@@ -74,7 +95,10 @@ def create_session(body: CreateSession | None = None,
         s = manager.create(body.dataset, config, body.seed)
     except SessionLimitError as exc:
         raise HTTPException(429, str(exc)) from None
-    return {"token": s.token, **s.info()}
+    except LimitError as exc:
+        raise HTTPException(422, exc.detail(("body", "config"))) from None
+    s.keep = body.keep
+    return created(s)
 
 
 def _create_pretrained(body: CreateSession, manager: SessionManager) -> dict:
@@ -89,7 +113,8 @@ def _create_pretrained(body: CreateSession, manager: SessionManager) -> dict:
                                        "msg": str(exc)}]) from None
     except SessionLimitError as exc:
         raise HTTPException(429, str(exc)) from None
-    return {"token": s.token, **s.info()}
+    s.keep = body.keep
+    return created(s)
 
 
 @router.post("/sessions/{sid}/preset")
@@ -144,6 +169,8 @@ async def pause(session: Session = Depends(writable_session)) -> dict:
 async def reset(body: ResetBody | None = None,
                 session: Session = Depends(writable_session)) -> dict:
     body = body or ResetBody()
+    if (why := reset_kind_error(session.kind, body.dataset)) is not None:
+        raise RequestValidationError([{"loc": ["body", "dataset"], "msg": why, "type": "value_error"}])
     return await run(session.command("reset", dataset=body.dataset, seed=body.seed))
 
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..engine.checkpoint import CheckpointError
 from ..engine.manager import SessionLimitError, SessionManager, token_matches
 from ..engine.session import Session
-from .deps import get_manager, readable_session, writable_session
+from ..engine.limits import LimitError
+from .deps import created, get_manager, readable_session, writable_session
 from .routes import run
 from .uploads import MAX_CSV_BYTES, MAX_POINTS, PointsError, check_points, parse_csv
 
@@ -123,4 +124,6 @@ async def load_checkpoint(request: Request, manager: SessionManager = Depends(ge
         raise HTTPException(422, [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]) from None
     except SessionLimitError as exc:
         raise HTTPException(429, str(exc)) from None
-    return {"token": s.token, **s.info()}
+    except LimitError as exc:
+        raise HTTPException(422, exc.detail()) from None
+    return created(s)

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..gan.datasets import DATASETS
 from ..gan.presets import KNOBS, PRESETS
+from .schemas_images import IMAGE_DATASET_NAMES, GridCmd, InterpolateCmd
 
-DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
+DatasetName = Literal[tuple(DATASETS) + IMAGE_DATASET_NAMES]  # type: ignore[valid-type]
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 MAX_STEP_N = 10_000
 
@@ -28,6 +29,7 @@ class CreateSession(_Body):
     preset: PresetName | None = None
     config: dict[str, Any] | None = Field(None, description="partial config, merged onto the defaults")
     pretrained: bool = Field(False, description="start from the shipped converged model of the dataset")
+    keep: bool = Field(False, description="the idle reaper saves it (GET /api/saved) before ending it")
 
 
 class StepBody(_Body):
@@ -105,10 +107,12 @@ class KnobCmd(KnobBody):
 
 
 Command = Annotated[Union[PlayCmd, PauseCmd, StepCmd, ResetCmd, ConfigCmd, SlowmoCmd, SpeedCmd,
-                          SnapshotCmd, DrsCmd, PointsCmd, PresetCmd, KnobCmd],
+                          SnapshotCmd, DrsCmd, PointsCmd, PresetCmd, KnobCmd, InterpolateCmd,
+                          GridCmd],
                     Field(discriminator="cmd")]
 READ_ONLY_COMMANDS = {"snapshot"}
-COMMAND_NAMES = {"play", "pause", "step", "reset", "config", "slowmo", "speed", "snapshot", "drs",
+COMMAND_NAMES = {"interpolate", "grid",
+                 "play", "pause", "step", "reset", "config", "slowmo", "speed", "snapshot", "drs",
                  "points", "preset", "knob"}
 
 
@@ -121,3 +125,22 @@ def error_list(exc: ValidationError, prefix: tuple = ()) -> list[dict[str, Any]]
 def describe(errors: list[dict[str, Any]]) -> str:
     """One line naming each broken field and its bound: 'generator.lr: Input should be > 0'."""
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every 4xx body: `detail` is a message, or (422) a list naming each broken field."""
+    detail: str | list[ErrorItem]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text} for code, text in (
+        (400, "malformed request (e.g. a body that is not JSON)"), (401, "token or password missing"),
+        (403, "wrong token, or a viewer token on a control call"), (404, "no such session / saved name"),
+        (409, "conflicts with the current state"), (413, "body over its size limit"),
+        (422, "a field outside its bounds; `detail` names it"), (429, "too many sessions"))}

@@ -9,10 +9,13 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
-from ..engine.manager import token_matches
+from ..engine.base import CommandUnavailable, InputError
+from ..engine.limits import LimitError
+from ..engine.manager import token_matches, viewer_matches
 from ..engine.fanout import Subscriber
 from ..engine.session import Session
 from .schemas import COMMAND_NAMES, READ_ONLY_COMMANDS, Command, describe, error_list
+from .schemas_images import reset_kind_error
 from .uploads import PointsError, check_points
 
 router = APIRouter()
@@ -57,12 +60,15 @@ async def _handle(text: str | None, session: Session, writable: bool, limit: int
         return _validation_error(exc)
     name = cmd.cmd
     if not writable and name not in READ_ONLY_COMMANDS:
-        return _error("this socket is a read-only viewer: connect with ?token=<session token>", "token")
+        return _error(f"{cmd.cmd!r} refused: this socket is a read-only viewer; only the session "
+                      "token controls (connect with ?token=<session token>)", "token")
     args = cmd.model_dump(exclude={"cmd"})
     if name == "config":
         args = {"patch": args["config"]}
     if name == "snapshot":
         name = "publish"
+    if name == "reset" and (why := reset_kind_error(session.kind, args["dataset"])) is not None:
+        return _error(why, "dataset")
     try:
         if name == "points":
             args["points"] = check_points(args["points"])
@@ -71,6 +77,13 @@ async def _handle(text: str | None, session: Session, writable: bool, limit: int
         return _validation_error(exc, ("config",))
     except PointsError as exc:
         return _error(str(exc), "points")
+    except LimitError as exc:
+        field = f"config.{exc.field}" if name in ("config", "preset", "knob") else exc.field
+        return _error(f"{cmd.cmd!r} refused: {exc}", field)
+    except InputError as exc:
+        return _error(f"{cmd.cmd!r} refused: {exc}", exc.field)
+    except CommandUnavailable as exc:
+        return _error(str(exc), "cmd")
     except Exception as exc:  # a bug must not kill the socket: report it and carry on
         return _error(f"command {cmd.cmd!r} failed: {type(exc).__name__}: {exc}")
     reply = {"type": "ack", "cmd": cmd.cmd, "iteration": session.trainer.iteration}
@@ -86,14 +99,14 @@ async def session_socket(ws: WebSocket, sid: str, token: str | None = None) -> N
         await ws.close(code=4404, reason="no such session")
         return
     writable = token_matches(session, token)
-    if token is not None and not writable:
+    if token is not None and not writable and not viewer_matches(session, token):
         await ws.close(code=4403, reason="the token does not belong to this session")
         return
     await ws.accept()
     loop, wake = asyncio.get_running_loop(), asyncio.Event()
-    sub = Subscriber(lambda: loop.call_soon_threadsafe(wake.set))
-    sub.messages.append({"type": "hello", "writable": writable, "view": session.view(),
-                         "modes_total": session.trainer.dataset.modes_total, **session.info()})
+    sub = Subscriber(lambda: loop.call_soon_threadsafe(wake.set), viewer=not writable)
+    sub.messages.append({"type": "hello", "writable": writable,
+                         "role": "presenter" if writable else "viewer", **session.hello()})
     session.subscribe(sub)
     sender = asyncio.create_task(_sender(ws, session, sub, wake))
     limit = ws.app.state.settings.max_ws_message_bytes

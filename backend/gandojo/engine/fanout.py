@@ -10,8 +10,9 @@ from typing import Any, Callable
 class Subscriber:
     """A frame consumer: `notify` must be thread-safe; text messages wait in a bounded deque."""
 
-    def __init__(self, notify: Callable[[], None], maxlen: int = 64) -> None:
+    def __init__(self, notify: Callable[[], None], maxlen: int = 64, viewer: bool = False) -> None:
         self.notify = notify
+        self.viewer = viewer  # a read-only watcher (counted and announced as a viewer)
         self.messages: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self.sent_seq = 0
 
@@ -26,12 +27,27 @@ class FanOut:
         self._seq = 0
 
     def add(self, sub: Subscriber) -> None:
+        """Subscribe; a new viewer is announced to all, anyone else hears the count so far."""
         with self._lock:
             self._subs.add(sub)
+        msg = {"type": "viewers", "count": self.viewers}
+        if sub.viewer:
+            self.broadcast(msg)
+        else:
+            sub.messages.append(msg)  # goes out with the first frame
 
     def remove(self, sub: Subscriber) -> None:
         with self._lock:
+            present = sub in self._subs
             self._subs.discard(sub)
+        if present and sub.viewer:
+            self.broadcast({"type": "viewers", "count": self.viewers})
+
+    @property
+    def viewers(self) -> int:
+        """How many read-only subscribers watch."""
+        with self._lock:
+            return sum(1 for s in self._subs if s.viewer)
 
     def __len__(self) -> int:
         return len(self._subs)

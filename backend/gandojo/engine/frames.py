@@ -135,14 +135,22 @@ def _drs(t: Trainer2D, ps: ProbeSet, fake: torch.Tensor, d_fake: torch.Tensor,
 
 
 def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None,
-                drs_percentile: float | None = None, metrics: dict[str, Any] | None = None) -> Frame:
+                drs_percentile: float | None = None, metrics: dict[str, Any] | None = None,
+                probed: dict[str, Any] | None = None) -> Frame:
     """The full 2D frame of trainer `t` now (header + real, fake, gradients, heatmap, manifold).
 
     With `drs_percentile`, the header gains `drs` (acceptance, metrics after rejection) and the
     sections a `drs_mask` (1 = accepted) over the drawn fakes. `metrics` from a recent frame may be
     reused (the session refreshes them ~10 times a second while training runs flat out).
+    `probed` holds this moment's drawn fakes, D on them, gradients, heatmap and manifold when a
+    batching group computed them for all its members at once (engine/batcher.py).
     """
-    fake, d_fake, grad = probes.fakes_with_gradients(t, ps.z)
+    reuse = metrics is not None and drs_percentile is None  # then only the drawn fakes are needed
+    probed = probed if reuse else None
+    if probed is not None:
+        fake, d_fake, grad = probed["fake"], probed["d_fake"], probed["grad"]
+    else:
+        fake, d_fake, grad = probes.fakes_with_gradients(t, ps.z[:N_DISPLAY] if reuse else ps.z)
     view = t.dataset.view
     scale = probes.DisplayScale().factor(grad[:N_DISPLAY], view)
     (x0, x1), (y0, y1) = view
@@ -158,9 +166,9 @@ def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None,
         "real": _np(ps.real[:N_DISPLAY]),
         "fake": _np(fake[:N_DISPLAY]),
         "gradients": _np(grad[:N_DISPLAY] * scale),
-        "heatmap": _np(probes.heatmap(t, t.config.heatmap_resolution)),
+        "heatmap": _np(probed["heatmap"] if probed else probes.heatmap(t, t.config.heatmap_resolution)),
     }
-    man = probes.manifold(t)
+    man = probed["manifold"] if probed else probes.manifold(t)
     if man is not None:
         sections["manifold"] = _np(man)
     if drs_percentile is not None:

@@ -18,6 +18,19 @@ MIDSTEP_SAFE = {"slowmo", "speed", "drs", "publish", "snapshot", "checkpoint"}
 class WorkerLoop:
     """Owns the worker thread's control flow; everything here runs on that thread."""
 
+    batcher = None  # engine/batcher.py's Batcher, set by the manager on 2D sessions (batching on)
+    batch_group = 0  # members in this session's last batched chunk (0: it trained solo)
+    budget = None  # engine/budget.py's FrameBudget, set by the manager: fewer frames under load
+    _probed = None  # frame probes the batching group computed for this chunk (frames.build_frame)
+    _frame_due: float | None = None  # when this session's next frame is due (None: no viewer)
+
+    def _train_batched(self, next_frame: float) -> bool:
+        """One chunk trained in this session's batching group; False: train solo instead."""
+        ok = self.batcher is not None and self.follower is None and not self.slowmo
+        self._frame_due = next_frame if self._fan else None  # the group probes frames due
+        self.batch_group = self.batcher.train(self) if ok else 0
+        return self.batch_group > 0
+
     @staticmethod
     def _run(item: tuple) -> None:
         _, fn, kwargs, fut = item
@@ -54,6 +67,7 @@ class WorkerLoop:
                 self._slow_iteration()
                 continue
             next_frame = self._fast_chunk(next_frame)
+            self._probed = None  # a batch's frame probes describe the end of its chunk only
 
     def _fast_chunk(self, next_frame: float) -> float:
         t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
@@ -62,7 +76,7 @@ class WorkerLoop:
         if ipf:
             for _ in range(ipf):
                 t.iterate()
-        else:
+        elif not self._train_batched(next_frame):
             while time.perf_counter() < deadline and self._cmds.empty():
                 t.iterate()
         if not self._check_finite():
@@ -74,9 +88,24 @@ class WorkerLoop:
                 time.sleep(min(0.005, max(0.0, deadline - time.perf_counter())))
         now = time.perf_counter()
         if now >= next_frame:
-            self._cmd_publish()
-            next_frame = max(next_frame + self.frame_interval, now)
+            self._publish_frame()
+            next_frame = max(next_frame + self._frame_gap(), now)
         return next_frame
+
+    def _publish_frame(self) -> None:
+        """Publish a frame and tell the server-wide frame budget what it cost."""
+        cpu = time.thread_time() - (self._probed["cpu_s"] if self._probed else 0.0)
+        self._cmd_publish()
+        if self.budget is not None and self._fan:
+            self.budget.published(id(self), time.thread_time() - cpu)
+
+    def _frame_gap(self) -> float:
+        own = self.frame_interval
+        return own if self.budget is None else self.budget.frame_interval(own)
+
+    def _metrics_gap(self, own: float) -> float:
+        """How long metrics may be reused: `own`, or longer when many sessions stream."""
+        return own if self.budget is None else self.budget.metrics_interval(own)
 
     def _update_rate(self) -> None:
         t0, i0 = self._rate

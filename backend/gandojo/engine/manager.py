@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -10,9 +11,18 @@ from typing import Any
 
 from ..gan.config import GanConfig
 from ..gan.datasets import get_dataset
+from ..gan.images.config import ImageGanConfig
+from ..gan.images.data import load_split
+from ..gan.images.trainer import ImageTrainer
 from ..gan.trainer import Trainer2D
 from . import checkpoint
+from .batcher import Batcher
+from .budget import FrameBudget
+from .limits import Limits, check_2d
+from .image_session import ImageSession
+from .jobs import JobRegistry
 from .session import Session
+from .store import SessionStore
 
 
 class SessionLimitError(RuntimeError):
@@ -21,8 +31,15 @@ class SessionLimitError(RuntimeError):
 
 class SessionManager:
     def __init__(self, device: str = "cpu", max_sessions: int = 200, fps: int = 30,
-                 idle_pause_s: float = 120.0, idle_timeout_s: float = 1800.0) -> None:
+                 idle_pause_s: float = 120.0, idle_timeout_s: float = 1800.0,
+                 limits: Limits | None = None, batching: bool = True) -> None:
         self.device, self.max_sessions, self.fps = device, max_sessions, fps
+        self.batcher = Batcher(1.0 / max(1, fps)) if batching else None  # engine/batcher.py
+        self.budget = FrameBudget()  # fewer frames per session when many stream (engine/budget.py)
+        self.limits = limits or Limits()
+        self.store: SessionStore | None = None  # where `keep` sessions are saved before they end
+        self.data_root: str | None = None  # image data directory (None: $GANDOJO_DATA or the cache)
+        self.jobs = JobRegistry()  # background jobs of image sessions
         self.idle_pause_s, self.idle_timeout_s = idle_pause_s, idle_timeout_s
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
@@ -37,11 +54,22 @@ class SessionManager:
             if s.subscriber_count:
                 continue
             idle = now - s.last_active
-            if idle > self.idle_timeout_s:
+            if idle > self.idle_timeout_s and self.save_kept(s):
                 self.delete(sid)
             elif s.running and idle > self.idle_pause_s:
                 s.command("pause", reason=f"paused: nobody watched or called for "
                                           f"{self.idle_pause_s:.0f} s")
+
+    def save_kept(self, s: Session) -> bool:
+        """Save a session marked `keep` to the store before it ends; False (and a log) if that failed."""
+        if not getattr(s, "keep", False) or self.store is None:
+            return True
+        try:
+            self.store.save_session(s)
+            return True
+        except Exception:  # noqa: BLE001 - keep the session alive; the next reap tries again
+            logging.getLogger("gandojo.store").exception("could not save kept session %s", s.id)
+            return False
 
     def _reap_loop(self) -> None:
         while not self._stop.wait(min(10.0, self.idle_pause_s / 4)):
@@ -49,13 +77,23 @@ class SessionManager:
 
     def create(self, dataset: str, config: GanConfig, seed: int | None = None) -> Session:
         """A new session training `dataset` with `config` (a random seed unless given)."""
+        check_2d(self.limits, config)  # LimitError before anything is built
         if seed is None:
             seed = secrets.randbelow(2**31)
         return self.adopt(Trainer2D(get_dataset(dataset), config, seed, self.device))
 
+    def create_image(self, dataset: str, config: ImageGanConfig, seed: int | None = None) -> ImageSession:
+        """A new image session on the train split of `dataset` (KeyError / DataError say why not)."""
+        data = load_split(dataset, "train", self.data_root)
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+        return self.adopt(ImageTrainer(data, config, seed, self.device))
+
     def load(self, data: bytes) -> Session:
         """A new session resuming a checkpoint (CheckpointError if the bytes are not one)."""
-        return self.adopt(checkpoint.from_bytes(data, self.device))
+        trainer = checkpoint.from_bytes(data, self.device)
+        check_2d(self.limits, trainer.config)
+        return self.adopt(trainer)
 
     def adopt(self, trainer: Trainer2D) -> Session:
         with self._lock:
@@ -63,7 +101,14 @@ class SessionManager:
                 raise SessionLimitError(f"the server already runs {self.max_sessions} sessions "
                                         "(max_sessions); end one or try later")
             sid = secrets.token_urlsafe(12)
-            s = Session(sid, secrets.token_urlsafe(24), trainer, self.fps)
+            if isinstance(trainer, ImageTrainer):
+                s = ImageSession(sid, secrets.token_urlsafe(24), trainer, self.fps, self.jobs,
+                                 self.data_root)
+            else:
+                s = Session(sid, secrets.token_urlsafe(24), trainer, self.fps)
+                s.batcher, s.budget = self.batcher, self.budget
+            s.viewer_token = secrets.token_urlsafe(24)  # watches, never controls (presenter mode)
+            s.limits = self.limits
             self._sessions[sid] = s
         return s
 
@@ -89,6 +134,10 @@ class SessionManager:
 
     def close_all(self) -> None:
         self._stop.set()
+        for s in list(self._sessions.values()):
+            self.save_kept(s)  # first, while everything runs: a shutdown keeps what was to be kept
+        if self.batcher is not None:
+            self.batcher.close()
         for sid in list(self._sessions):
             self.delete(sid)
 
@@ -96,3 +145,10 @@ class SessionManager:
 def token_matches(session: Session, token: str | None) -> bool:
     """Constant-time comparison of a presented token with the session's."""
     return token is not None and hmac.compare_digest(session.token.encode(), token.encode())
+
+
+def viewer_matches(session: Session, token: str | None) -> bool:
+    """Constant-time comparison of a presented token with the session's viewer token."""
+    viewer = getattr(session, "viewer_token", None)
+    return token is not None and viewer is not None and hmac.compare_digest(viewer.encode(),
+                                                                           token.encode())

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw
 
+from ..gan.images.sampling import grid_array, png_bytes
 from .frames import Frame
 
 ARROW_EVERY = 4  # draw one gradient arrow in four: all of them hide the points
@@ -23,7 +25,9 @@ def _colormap(values: np.ndarray) -> np.ndarray:
 
 
 def render_png(frame: Frame, size: int = 512) -> bytes:
-    """The distribution plot of `frame` as PNG bytes (size×size pixels)."""
+    """The distribution plot of `frame` as PNG bytes (size×size pixels); image frames: the grid."""
+    if frame.header.get("kind") == "image":
+        return image_grid_png(frame, size)
     view = frame.header["view"]
     (x0, x1), (y0, y1) = view["x"], view["y"]
     hm = frame.sections["heatmap"][::-1]  # image rows run top-down, heatmap rows bottom-up
@@ -48,3 +52,9 @@ def render_png(frame: Frame, size: int = 512) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def image_grid_png(frame: Frame, size: int = 512) -> bytes:
+    """The sample grid of an image frame as a grayscale PNG, enlarged to about `size` pixels wide."""
+    grid = grid_array(torch.from_numpy(np.array(frame.sections["samples"])), frame.header["grid"]["cols"])
+    return png_bytes(grid, scale=max(1, size // grid.shape[1]))

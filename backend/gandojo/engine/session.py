@@ -7,12 +7,7 @@ Subscribers only ever see the newest frame (no queue of frames grows for a slow 
 
 from __future__ import annotations
 
-import math
-import queue
-import threading
 import time
-from collections import deque
-from concurrent.futures import Future
 from typing import Any
 
 import torch
@@ -23,76 +18,44 @@ from ..gan.presets import KNOBS, PRESETS
 from ..gan.trainer import Part, Trainer2D
 from . import checkpoint
 from .alarm import CollapseAlarm
-from .fanout import FanOut, Subscriber
+from .base import BaseSession
 from .frames import Frame, ProbeSet, build_frame
-from .loop import WorkerLoop
+from .limits import Limits, check_2d, check_steps
 
 MAX_FPS = 30
 METRICS_INTERVAL = 0.1  # s: while training flat out, metrics refresh ~10×/s; frames at up to 30
 
 
-class Session(WorkerLoop):
+class Session(BaseSession):
     """Model, optimizers, RNG, iteration counter, cadence and frame fan-out of one 2D GAN."""
 
+    kind = "2d"
+    limits = Limits()  # the server's, set by the manager (which also sets `viewer_token`)
+    keep = False  # the idle reaper saves it to the store (engine/store.py) before ending it
+    saved_as: str | None = None  # the name it was last saved or resumed as
+    save_owner: str | None = None  # owner hash of a saved entry it may replace (resumed by its owner)
+
     def __init__(self, sid: str, token: str, trainer: Trainer2D, fps: int = MAX_FPS) -> None:
-        self.id, self.token = sid, token
-        self.trainer = trainer
+        super().__init__(sid, token, trainer, fps, MAX_FPS)
         self.probe_set = ProbeSet(trainer)
         self.alarm = CollapseAlarm()
         self.drs_percentile: float | None = None  # None: rejection sampling off
         self.follower: Session | None = None  # stepped in lockstep with this one
         self.preset: str | None = None  # the last preset applied (edits may have followed)
-        self.running = False
         self.slowmo = False
         self.stage_ms = 800
-        self.iterations_per_frame = 0  # 0 = as fast as it goes
-        self.paused_reason: str | None = None
         self.its_per_sec = 0.0
-        self.frame_interval = 1.0 / max(1, min(fps, MAX_FPS))
-        self.last_active = time.monotonic()
-        self._cmds: queue.SimpleQueue = queue.SimpleQueue()
-        self._deferred: deque = deque()  # commands that arrived mid-iteration in slow motion
-        self._fan = FanOut()
         self._metrics: dict[str, Any] | None = None
         self._metrics_at = 0.0
         self._alarm: dict[str, Any] | None = None
-        self._closed = False
-        self._rate = (time.perf_counter(), 0)
-        self._thread = threading.Thread(target=self._loop, name=f"session-{sid}", daemon=True)
-        self._thread.start()
+        self._start()
 
     # ------------------------------------------------------------ thread-safe API
-    def command(self, name: str, /, **kwargs: Any) -> Future:
-        """Queue `name` (play, pause, step, reset, config, slowmo, speed, snapshot) for the worker."""
-        fn = getattr(self, f"_cmd_{name}", None)
-        if fn is None:
-            raise ValueError(f"unknown command {name!r}")
-        fut: Future = Future()
-        self.last_active = time.monotonic()
-        self._cmds.put((name, fn, kwargs, fut))
-        return fut
-
-    def subscribe(self, sub: Subscriber) -> None:
-        self._fan.add(sub)
-        self.command("publish")
-
-    def unsubscribe(self, sub: Subscriber) -> None:
-        self._fan.remove(sub)
-        self.last_active = time.monotonic()
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._fan)
-
-    def latest(self) -> tuple[int, bytes] | None:
-        """(sequence number, encoded frame) of the newest frame, if any."""
-        return self._fan.latest()
-
     def info(self) -> dict[str, Any]:
         t = self.trainer
         return {"id": self.id, "kind": "2d", "dataset": t.dataset.name, "seed": t.seed,
                 "iteration": t.iteration, "running": self.running, "config": t.config.model_dump(),
-                "preset": self.preset,
+                "preset": self.preset, "keep": self.keep, "saved_as": self.saved_as,
                 **self.state()}
 
     def state(self) -> dict[str, Any]:
@@ -101,35 +64,22 @@ class Session(WorkerLoop):
                 "paused_reason": self.paused_reason,
                 "drs": {"on": self.drs_percentile is not None,
                         "percentile": self.drs_percentile or 95.0},
-                "follower": self.follower.id if self.follower else None}
+                "follower": self.follower.id if self.follower else None,
+                "viewers": self._fan.viewers,
+                # trained in a batch of compatible sessions (engine/batcher.py), and its size
+                "batched": self.running and self.batch_group > 0,
+                "batch_group": self.batch_group if self.running else 0}
 
     def view(self) -> dict[str, list[float]]:
         (x0, x1), (y0, y1) = self.trainer.dataset.view
         return {"x": [x0, x1], "y": [y0, y1]}
 
-    def close(self) -> None:
-        self._closed = True
-        self._cmds.put(("close", lambda: None, {}, Future()))
-        self._thread.join(timeout=5)
-        while True:  # nobody will run what is still queued: fail it instead of leaving it hanging
-            try:
-                *_, fut = self._deferred.popleft() if self._deferred else self._cmds.get_nowait()
-            except queue.Empty:
-                break
-            if fut.set_running_or_notify_cancel():
-                fut.set_exception(RuntimeError(f"session {self.id} has ended"))
+    def hello(self) -> dict[str, Any]:
+        return {"view": self.view(), "modes_total": self.trainer.dataset.modes_total, **self.info()}
 
     # ------------------------------------------------------------ commands (worker thread)
-    def _cmd_play(self) -> dict:
-        self.running, self.paused_reason = True, None
-        self._rate = (time.perf_counter(), self.trainer.iteration)
-        return self._changed_state()
-
-    def _cmd_pause(self, reason: str | None = None) -> dict:
-        self.running, self.paused_reason = False, reason
-        return self._changed_state()
-
     def _cmd_step(self, n: int = 1, part: Part = "both") -> dict:
+        check_steps(self.limits, n)
         for _ in range(n):
             self.trainer.iterate(part)
         self._check_finite()
@@ -155,6 +105,7 @@ class Session(WorkerLoop):
     def _cmd_preset(self, name: str) -> dict:
         """Start over with preset `name` (on its dataset when it is tuned for a single one)."""
         preset = PRESETS[name]  # KeyError for an unknown name
+        check_2d(self.limits, preset.config())
         t = self.trainer
         dataset = t.dataset if t.dataset.name in preset.datasets else get_dataset(preset.datasets[0])
         self._install(Trainer2D(dataset, preset.config(), t.seed, t.device))
@@ -176,6 +127,8 @@ class Session(WorkerLoop):
         """Step `follower` in lockstep with this session (None unlinks)."""
         if follower is self or (follower is not None and follower.follower is not None):
             raise ValueError("a session cannot follow itself or a session that leads another")
+        if follower is not None and follower.kind != self.kind:
+            raise ValueError(f"a {self.kind} session cannot lead a {follower.kind} session")
         self.follower = follower
         if follower is not None:
             follower.command("pause").result(10)
@@ -200,6 +153,7 @@ class Session(WorkerLoop):
 
     def _cmd_config(self, patch: dict[str, Any]) -> dict:
         new = merged_config(self.trainer.config, patch)  # raises pydantic.ValidationError
+        check_2d(self.limits, new)  # raises LimitError
         rebuilt = self.trainer.apply_config(new)
         if rebuilt or self.probe_set.key != (self.trainer.dataset.name, self.trainer.seed, new.noise):
             self.probe_set = ProbeSet(self.trainer)
@@ -217,26 +171,16 @@ class Session(WorkerLoop):
             self.stage_ms = stage_ms
         return self._changed_state()
 
-    def _cmd_speed(self, iterations_per_frame: int) -> dict:
-        self.iterations_per_frame = iterations_per_frame
-        return self._changed_state()
-
-    def _cmd_snapshot(self) -> Frame:
-        return self._build()
-
-    def _cmd_publish(self) -> None:
-        if self._fan:
-            self._publish(self._build())
-
     # ------------------------------------------------------------ internals
     def _build(self, extra: dict[str, Any] | None = None) -> Frame:
         now = time.perf_counter()
-        fresh = extra is not None or not self.running or now - self._metrics_at >= METRICS_INTERVAL
+        fresh = (extra is not None or not self.running
+                 or now - self._metrics_at >= self._metrics_gap(METRICS_INTERVAL))
         frame = build_frame(self.trainer, self.probe_set, {
             "running": self.running, "its_per_sec": round(self.its_per_sec, 1),
             "paused_reason": self.paused_reason, "slowmo": self.slowmo,
             "iterations_per_frame": self.iterations_per_frame, **(extra or {})},
-            self.drs_percentile, None if fresh else self._metrics)
+            self.drs_percentile, None if fresh else self._metrics, self._probed)
         if fresh:
             self._metrics, self._metrics_at = frame.header["metrics"], now
             was = self.alarm.active
@@ -245,25 +189,3 @@ class Session(WorkerLoop):
                 self._broadcast({"type": "alarm", **self._alarm})
         frame.header["alarm"] = self._alarm
         return frame
-
-    def _publish(self, frame: Frame) -> None:
-        self._fan.publish(frame.encode())
-
-    def _broadcast(self, msg: dict[str, Any]) -> None:
-        self._fan.broadcast(msg)
-
-    def _changed_state(self) -> dict:
-        msg = {"type": "state", **self.state()}
-        self._broadcast(msg)
-        self._cmd_publish()
-        return msg
-
-    def _check_finite(self) -> bool:
-        for part, value in self.trainer.losses().items():
-            if value is not None and not math.isfinite(value):
-                self._cmd_pause(f"{part.upper()} loss became {value} at iteration "
-                                f"{self.trainer.iteration}: training diverged; lower the learning "
-                                "rate or reset")
-                return False
-        return True
-

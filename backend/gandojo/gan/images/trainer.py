@@ -9,8 +9,7 @@ Real images are drawn epoch by epoch from a shuffled order; epoch progress = rea
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
+import copy
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,20 +20,13 @@ from ..losses import gradient_penalty
 from .config import ImageGanConfig
 from .data import ImageData
 from .fgan import image_loss
+from .grid import (GRID_COLS, GridBudget, SampleGrid, class_noise, fixed_noise, images_per_second,
+                   interpolate, slerp)
 from .models import build_models, set_dropout
 
 Part = Literal["both", "d", "g"]
-GRID_COLS = 8
-
-
-@dataclass(frozen=True)
-class SampleGrid:
-    """Images (rows·cols, 28, 28) in [0, 1] on the trainer's device, row-major; labels for cgan."""
-
-    images: torch.Tensor
-    rows: int
-    cols: int
-    labels: torch.Tensor | None
+__all__ = ["GRID_COLS", "GridBudget", "ImageTrainer", "Part", "SampleGrid", "StepStats",
+           "images_per_second", "slerp"]
 
 
 @dataclass(frozen=True)
@@ -101,17 +93,8 @@ class ImageTrainer:
             ("d", "g", "real_prob", "fake_prob"))
 
     def _make_fixed_noise(self) -> None:
-        g = torch.Generator().manual_seed(self.seed + 2)  # CPU: the same grid on every device
-        cols, k = self.grid_cols, self.n_classes
-        if k:  # one row per class; the columns share their noise across rows
-            z = torch.randn(cols, self.config.latent_dim, generator=g).repeat(k, 1)
-            self.fixed_labels = torch.arange(k).repeat_interleave(cols).to(self.device)
-            self.grid_rows = k
-        else:
-            z = torch.randn(cols * cols, self.config.latent_dim, generator=g)
-            self.fixed_labels = None
-            self.grid_rows = cols
-        self.fixed_z = z.to(self.device)
+        self.fixed_z, self.fixed_labels, self.grid_rows = fixed_noise(
+            self.seed, self.config.latent_dim, self.grid_cols, self.n_classes, self.device)
 
     def apply_config(self, new: ImageGanConfig) -> bool:
         """Switch to `new`: live where possible (rates, betas, dropout, loss, k, batch, cures);
@@ -276,23 +259,35 @@ class ImageTrainer:
         images = self.generate(self.fixed_z, self.fixed_labels)
         return SampleGrid(images, self.grid_rows, self.grid_cols, self.fixed_labels)
 
+    def class_grid(self, label: int) -> SampleGrid:
+        """cgan class picker: cols×cols samples of class `label` from their own fixed noise."""
+        if not 0 <= label < self.n_classes:
+            raise ValueError(f"label must be in [0, {self.n_classes - 1}] (conditional models only)")
+        z, y = class_noise(self.seed, self.config.latent_dim, label, self.grid_cols, self.device)
+        return SampleGrid(self.generate(z, y), self.grid_cols, self.grid_cols, y)
+
     def interpolate(self, a: int, b: int, steps: int = 10,
-                    method: Literal["linear", "slerp"] = "slerp") -> torch.Tensor:
+                    method: Literal["linear", "slerp"] = "slerp", label: int | None = None) -> torch.Tensor:
         """Images (steps, 28, 28) on the path between grid samples a and b (latent and, for cgan,
-        one-hot label interpolated together: a morph from one class into another)."""
-        n = self.fixed_z.shape[0]
-        if not (0 <= a < n and 0 <= b < n):
-            raise IndexError(f"grid indices must be in [0, {n - 1}]")
-        if not 2 <= steps <= 64:
-            raise ValueError("steps must be in [2, 64]")
-        t = torch.linspace(0, 1, steps, device=self.device).unsqueeze(1)
-        z0, z1 = self.fixed_z[a], self.fixed_z[b]
-        z = slerp(z0, z1, t) if method == "slerp" else (1 - t) * z0 + t * z1
-        y = None
-        if self.n_classes:
-            eye = torch.eye(self.n_classes, device=self.device)
-            y = (1 - t) * eye[self.fixed_labels[a]] + t * eye[self.fixed_labels[b]]
-        return self.generate(z, y)
+        one-hot label interpolated together: a morph from one class into another); with `label`,
+        between samples of that class's grid (`class_grid`)."""
+        if label is None:
+            z, y = self.fixed_z, self.fixed_labels
+        else:
+            z, y = class_noise(self.seed, self.config.latent_dim, label, self.grid_cols, self.device)
+        return interpolate(self, z, y, a, b, steps, method)
+
+    def frozen_copy(self) -> "ImageTrainer":
+        """A copy for evaluation in another thread: own G and D (eval only), shared read-only data,
+        no optimizers; the original trains on undisturbed."""
+        c = copy.copy(self)
+        c.G, c.D = copy.deepcopy(self.G), copy.deepcopy(self.D)
+        c.g_params, c.opt_g, c.opt_d = list(c.G.parameters()), None, None
+        c.rng = torch.Generator(self.device).manual_seed(self.seed + 1)
+        c.sample_rng = torch.Generator(self.device).manual_seed(self.seed + 3)
+        set_dropout(c.D, None, c.rng)
+        c._last = dict(self._last)
+        return c
 
     @torch.no_grad()
     def d_prob(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -305,48 +300,3 @@ class ImageTrainer:
             return self.loss.prob(out).view(-1)
         finally:
             self.D.train(was)
-
-
-def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation between z0 and z1 at times t (T, 1); linear when they are parallel."""
-    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm()).clamp_min(1e-12)
-    omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    if float(omega.abs()) < 1e-6:
-        return (1 - t) * z0 + t * z1
-    so = torch.sin(omega)
-    return (torch.sin((1 - t) * omega) / so) * z0 + (torch.sin(t * omega) / so) * z1
-
-
-class GridBudget:
-    """Throttles sample-grid rendering while training runs, so frames cost ≤ `fraction` of the time.
-
-    `due()` says whether a new grid may be drawn now; wrap the drawing in `measure()`. A grid that
-    took c seconds is followed by at least c / fraction seconds without one (and never more often
-    than `max_fps`). On one CPU thread a DCGAN grid takes ~12 ms, so at 3 % it refreshes about
-    2-3 times a second; an MLP grid (~2 ms) about 16 times; on a GPU every frame.
-    """
-
-    def __init__(self, fraction: float = 0.03, max_fps: float = 30.0) -> None:
-        self.fraction, self.min_interval = fraction, 1.0 / max_fps
-        self._next = 0.0
-
-    def due(self, now: float | None = None) -> bool:
-        return (time.perf_counter() if now is None else now) >= self._next
-
-    @contextmanager
-    def measure(self):
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            t1 = time.perf_counter()
-            self._next = t1 + max(self.min_interval, (t1 - t0) / self.fraction)
-
-
-def images_per_second(trainer: ImageTrainer, seconds: float) -> float:
-    """Real images consumed per second over `seconds` of training (a benchmark helper)."""
-    start_seen, t0 = trainer.images_seen, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        trainer.iterate()
-    return (trainer.images_seen - start_seen) / (time.perf_counter() - t0)
-

@@ -1,0 +1,154 @@
+"""What every live session shares: the worker thread's command queue, futures, frame fan-out, control.
+
+Everything that touches the trainer runs on the session's worker thread, so there is no lock
+around the model: REST and websocket handlers `command(...)` and get a concurrent Future back.
+Subscribers only ever see the newest frame (no queue of frames grows for a slow client).
+Subclasses (2D `Session`, `ImageSession`) provide `info`, `state`, `hello` and `_build`.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from typing import Any
+
+from .fanout import FanOut, Subscriber
+from .frames import Frame
+from .loop import WorkerLoop
+
+
+class CommandUnavailable(ValueError):
+    """A command this kind of session does not have (e.g. slow motion on an image session)."""
+
+
+class InputError(ValueError):
+    """A command argument out of its bounds; `field` names it (the API answers 422 / an error message)."""
+
+    def __init__(self, field: str, msg: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {msg}")
+
+
+class BaseSession(WorkerLoop):
+    """Id, token, command queue, play/pause/speed, fan-out; the subclass starts the thread (`_start`)."""
+
+    kind = "base"
+    slowmo = False
+    follower = None
+
+    def __init__(self, sid: str, token: str, trainer: Any, fps: int, max_fps: int) -> None:
+        self.id, self.token = sid, token
+        self.trainer = trainer
+        self.running = False
+        self.iterations_per_frame = 0  # 0 = as fast as it goes
+        self.paused_reason: str | None = None
+        self.frame_interval = 1.0 / max(1, min(fps, max_fps))
+        self.last_active = time.monotonic()
+        self._cmds: queue.SimpleQueue = queue.SimpleQueue()
+        self._deferred: deque = deque()  # commands that arrived mid-iteration in slow motion
+        self._fan = FanOut()
+        self._closed = False
+        self._rate = (time.perf_counter(), 0)
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"session-{self.id}", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------ thread-safe API
+    def command(self, name: str, /, **kwargs: Any) -> Future:
+        """Queue `name` (play, pause, step, reset, config, speed, snapshot, ...) for the worker."""
+        fn = getattr(self, f"_cmd_{name}", None)
+        if fn is None:  # the API answers 409 (REST) or an error message (websocket)
+            raise CommandUnavailable(f"command {name!r} is not available in {self.kind} sessions")
+        fut: Future = Future()
+        self.last_active = time.monotonic()
+        self._cmds.put((name, fn, kwargs, fut))
+        return fut
+
+    def subscribe(self, sub: Subscriber) -> None:
+        self._fan.add(sub)
+        self.command("publish")
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._fan.remove(sub)
+        self.last_active = time.monotonic()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._fan)
+
+    def latest(self) -> tuple[int, bytes] | None:
+        """(sequence number, encoded frame) of the newest frame, if any."""
+        return self._fan.latest()
+
+    def info(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def hello(self) -> dict[str, Any]:
+        """The fields of the websocket's first message (besides type and writable)."""
+        return self.info()
+
+    def close(self) -> None:
+        self._closed = True
+        self._cmds.put(("close", lambda: None, {}, Future()))
+        self._thread.join(timeout=5)
+        while True:  # nobody will run what is still queued: fail it instead of leaving it hanging
+            try:
+                *_, fut = self._deferred.popleft() if self._deferred else self._cmds.get_nowait()
+            except queue.Empty:
+                break
+            if fut.set_running_or_notify_cancel():
+                fut.set_exception(RuntimeError(f"session {self.id} has ended"))
+
+    # ------------------------------------------------------------ commands (worker thread)
+    def _cmd_play(self) -> dict:
+        self.running, self.paused_reason = True, None
+        self._rate = (time.perf_counter(), self.trainer.iteration)
+        return self._changed_state()
+
+    def _cmd_pause(self, reason: str | None = None) -> dict:
+        self.running, self.paused_reason = False, reason
+        return self._changed_state()
+
+    def _cmd_speed(self, iterations_per_frame: int) -> dict:
+        self.iterations_per_frame = iterations_per_frame
+        return self._changed_state()
+
+    def _cmd_snapshot(self) -> Frame:
+        return self._build()
+
+    def _cmd_publish(self) -> None:
+        if self._fan:
+            self._publish(self._build())
+
+    # ------------------------------------------------------------ internals
+    def _build(self, extra: dict[str, Any] | None = None) -> Frame:
+        raise NotImplementedError
+
+    def _publish(self, frame: Frame) -> None:
+        self._fan.publish(frame.encode())
+
+    def _broadcast(self, msg: dict[str, Any]) -> None:
+        self._fan.broadcast(msg)
+
+    def _changed_state(self) -> dict:
+        msg = {"type": "state", **self.state()}
+        self._broadcast(msg)
+        self._cmd_publish()
+        return msg
+
+    def _check_finite(self) -> bool:
+        for part, value in self.trainer.losses().items():
+            if value is not None and not math.isfinite(value):
+                self._cmd_pause(f"{part.upper()} loss became {value} at iteration "
+                                f"{self.trainer.iteration}: training diverged; lower the learning "
+                                "rate or reset")
+                return False
+        return True
