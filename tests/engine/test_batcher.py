@@ -199,3 +199,24 @@ def test_many_streaming_sessions_share_frames_fairly(manager):
     rates = sorted((c.n - n) / 2.0 for c, n in zip(counters, n0))
     assert rates[0] >= 2 and rates[0] >= 0.5 * rates[-1]  # everyone gets frames, evenly
     assert rates[-1] <= 32  # never above the server's 30 frames/s
+
+
+def test_the_group_builds_and_publishes_due_frames_itself(manager):
+    """Frames of a batched chunk are published by the group thread (no GIL fight of a hundred
+    waking workers); the worker then only moves its frame clock on."""
+    from gandojo.engine.batcher import _Group
+    from gandojo.gan.batched import BatchedTrainer, compat_key
+
+    s = manager.create("gaussians", GanConfig(), seed=0)
+    s.command("step", n=5).result(10)
+    s.subscribe(Subscriber(lambda: None))
+    s.command("snapshot").result(10)  # the subscription's first frame is out
+    seq = s.latest()[0]
+    s._frame_due = 0.0
+    group = _Group(manager.batcher, compat_key(s.trainer))
+    _Group._publish(group._probe(BatchedTrainer([s.trainer]), [s]))
+    assert s.latest()[0] == seq + 1
+    assert s._group_published and s._probed is None
+    frame = decode(s.latest()[1])
+    assert frame.header["iteration"] == s.trainer.iteration
+    assert frame.sections["heatmap"].shape == (64, 64)

@@ -152,7 +152,10 @@ def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None,
     else:
         fake, d_fake, grad = probes.fakes_with_gradients(t, ps.z[:N_DISPLAY] if reuse else ps.z)
     view = t.dataset.view
-    scale = probes.DisplayScale().factor(grad[:N_DISPLAY], view)
+    if probed is not None and "grad_ref" in probed:  # the group measured every member's at once
+        scale = probes.DisplayScale().factor_of(probed["grad_ref"], view)
+    else:
+        scale = probes.DisplayScale().factor(grad[:N_DISPLAY], view)
     (x0, x1), (y0, y1) = view
     header: dict[str, Any] = {
         "type": "frame", "kind": "2d", "dataset": t.dataset.name, "iteration": t.iteration,

@@ -23,6 +23,7 @@ class WorkerLoop:
     budget = None  # engine/budget.py's FrameBudget, set by the manager: fewer frames under load
     _probed = None  # frame probes the batching group computed for this chunk (frames.build_frame)
     _frame_due: float | None = None  # when this session's next frame is due (None: no viewer)
+    _group_published = False  # the batching group published this chunk's frame already
 
     def _train_batched(self, next_frame: float) -> bool:
         """One chunk trained in this session's batching group; False: train solo instead."""
@@ -87,8 +88,10 @@ class WorkerLoop:
             while time.perf_counter() < deadline and self._cmds.empty():
                 time.sleep(min(0.005, max(0.0, deadline - time.perf_counter())))
         now = time.perf_counter()
-        if now >= next_frame:
-            self._publish_frame()
+        if self._group_published or now >= next_frame:
+            if not self._group_published:
+                self._publish_frame()
+            self._group_published = False
             next_frame = max(next_frame + self._frame_gap(), now)
         return next_frame
 

@@ -80,7 +80,10 @@ class StackedNet:
         for layer in self.layers:
             if isinstance(layer, nn.Linear):
                 w, bias = params[i], params[i + 1]
-                h = torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2))
+                if torch.is_grad_enabled():
+                    h = torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2))
+                else:  # probes (heatmaps of 4096 points): matmul + bias is 2-3x faster here
+                    h = torch.matmul(h, w.transpose(1, 2)) + bias.unsqueeze(1)
                 i += 2
             else:
                 h = layer(h)

@@ -65,11 +65,18 @@ class DisplayScale:
     fraction: float = 0.08
 
     def factor(self, grad: torch.Tensor, view: View) -> float:
-        norms = grad.norm(dim=1)
-        if norms.numel() == 0:
+        if grad.shape[0] == 0:
             return 0.0
-        ref = float(torch.quantile(norms, 0.95))
-        if not ref > 0 or ref != ref:
+        return self.factor_of(float(self.reference(grad)), view)
+
+    @staticmethod
+    def reference(grad: torch.Tensor) -> torch.Tensor:
+        """The 95th-percentile gradient length of grad [..., N, 2] (batched over leading dims)."""
+        return torch.quantile(grad.norm(dim=-1), 0.95, dim=-1)
+
+    def factor_of(self, ref: float, view: View) -> float:
+        """The factor for a given 95th-percentile length `ref` (0 when it is 0 or not finite)."""
+        if not ref > 0 or ref != ref or ref == float("inf"):
             return 0.0
         return self.fraction * (view[0][1] - view[0][0]) / ref
 
