@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_2d import log, med, rnd, system_busy  # noqa: E402  (also puts backend/ on sys.path)
+from common import log, med, rnd, system_busy  # noqa: E402  (also puts backend/ on sys.path)
 
 import torch  # noqa: E402
 

@@ -37,18 +37,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-try:
-    import gandojo  # noqa: F401
-except ImportError:  # not installed: run from the checkout
-    sys.path.insert(0, str(ROOT / "backend"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Server, log, process_cpu, system_busy  # noqa: E402  (also puts backend/ on sys.path)
 
 import torch  # noqa: E402
 
@@ -59,11 +55,6 @@ from gandojo.gan.images.trainer import GridBudget, ImageTrainer  # noqa: E402
 
 GOAL_STREAMING_RATIO = 1.1
 FPS = 30
-T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    print(f"[bench {time.perf_counter() - T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
 def get_data():
@@ -182,30 +173,6 @@ def extras(data, quick: bool) -> dict:
 
 
 # ------------------------------------------------------------------ over a real websocket
-def _server(threads: int):
-    """`gandojo serve` in a subprocess on a free port (the same data directory as this process)."""
-    import socket
-    import subprocess
-
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "gandojo", "serve", "--port", str(port), "--device",
-                             "cpu", "--threads", str(threads), "--log-level", "warning"], cwd=ROOT,
-                            stdout=sys.stderr)  # stdout carries only the JSON result
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{base}/api/health", timeout=1)
-            return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("the server did not start")
-
-
 class FrameReader:
     """A real websocket client on its own thread: receives and decodes every frame it is sent."""
 
@@ -237,24 +204,6 @@ class FrameReader:
         self.thread.join(5)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process `pid` so far (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
-
-def _busy_seconds() -> float:
-    """CPU seconds all processes of the machine have been busy (Linux /proc/stat; NaN elsewhere)."""
-    try:
-        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError):
-        return float("nan")
-
-
 def _round(base: str, s: dict, images: int, ws_url: str | None, pid: int) -> tuple[float, float, dict]:
     """Wall and server-CPU seconds the session needs to consume `images` real images after play
     (polled the same way with or without a websocket client), and what the client received."""
@@ -265,12 +214,12 @@ def _round(base: str, s: dict, images: int, ws_url: str | None, pid: int) -> tup
     reader = FrameReader(ws_url) if ws_url else None
     start = httpx.get(url).json()["iteration"]
     target = start + -(-images // batch)
-    t0, c0, b0, m0 = time.perf_counter(), _cpu_seconds(pid), _busy_seconds(), time.process_time()
+    t0, c0, b0, m0 = time.perf_counter(), process_cpu(pid), system_busy(), time.process_time()
     httpx.post(f"{url}/play", headers=h)
     while httpx.get(url).json()["iteration"] < target:
         time.sleep(0.05)
-    dt, cpu = time.perf_counter() - t0, _cpu_seconds(pid) - c0
-    other = (_busy_seconds() - b0 - cpu - (time.process_time() - m0)) / dt  # cores others used
+    dt, cpu = time.perf_counter() - t0, process_cpu(pid) - c0
+    other = (system_busy() - b0 - cpu - (time.process_time() - m0)) / dt  # cores others used
     httpx.post(f"{url}/pause", headers=h)
     got = {"other_load_cores": other}
     if reader is not None:
@@ -284,23 +233,23 @@ def websocket_ratio(model: str, images: int, rounds: int, threads: int) -> dict:
     one server and one session, alternating rounds (goal ≤ 1.1)."""
     import httpx
 
-    proc, base = _server(threads)
+    server = Server("cpu", threads, inherit_env=True)  # the same data directory as this process
+    base = server.base
     try:
         avail = [d for d in httpx.get(f"{base}/api/datasets").json()["image_datasets"] if d["available"]]
         dataset = avail[0]["name"]
         s = httpx.post(f"{base}/api/sessions", json={"dataset": dataset, "seed": 0,
                                                      "config": {"model": model}}, timeout=120).json()
         ws = base.replace("http", "ws") + f"/ws/sessions/{s['id']}?token={s['token']}"
-        _round(base, s, 4 * s["config"]["batch_size"], None, proc.pid)  # warm-up
+        _round(base, s, 4 * s["config"]["batch_size"], None, server.pid)  # warm-up
         bare, streamed, got = [], [], []
         for i in range(rounds):
             for stream in ((False, True) if i % 2 == 0 else (True, False)):
-                dt, cpu, g = _round(base, s, images, ws if stream else None, proc.pid)
+                dt, cpu, g = _round(base, s, images, ws if stream else None, server.pid)
                 (streamed if stream else bare).append((dt, cpu))
                 got.append(g)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
     wall_b, wall_s = sum(b[0] for b in bare), sum(x[0] for x in streamed)
     cpu_ratio = sum(x[1] for x in streamed) / sum(b[1] for b in bare)
     ratio, frames = wall_s / wall_b, sum(g.get("frames", 0) for g in got)

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_2d import Server, http, log, rnd, system_busy, thread_cpu  # noqa: E402
+from common import Server, http, log, rnd, system_busy, thread_cpu  # noqa: E402
 
 from websockets.asyncio.client import connect  # noqa: E402
 

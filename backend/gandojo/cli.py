@@ -18,7 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)  # tiny 2D models: one thread is fastest
     settings = Settings.from_env(host=args.host, port=args.port, device=args.device,
-                                 save_dir=args.save_dir, auth=args.auth,
+                                 save_dir=args.save_dir, data_dir=args.data_dir, auth=args.auth,
                                  allowed_origins=",".join(args.allowed_origin or []) or None,
                                  batching=False if args.no_batching else None)
     app = create_app(settings)
@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--save-dir", type=Path, default=None,
                        help="where saved sessions live (default: GANDOJO_SAVE_DIR or "
                             "~/.local/share/gandojo/saved)")
+    serve.add_argument("--data-dir", default=None, metavar="PATH",
+                       help="where image datasets live (default: GANDOJO_DATA_DIR, else GANDOJO_DATA, "
+                            "else ~/.cache/gandojo/data); see `gandojo data`")
     serve.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--allowed-origin", action="append", metavar="ORIGIN",

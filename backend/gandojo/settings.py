@@ -31,7 +31,8 @@ class Settings:
     max_step_n: int = 10_000
     max_params: int = 20_000_000  # G + D parameters of one session
     max_body_bytes: int = 1024 * 1024  # JSON/text REST bodies
-    max_upload_bytes: int = 32 * 1024 * 1024  # binary/CSV/multipart uploads (routes may cap lower)
+    max_upload_bytes: int = 64 * 1024 * 1024  # binary/CSV/multipart uploads (routes may cap lower;
+    # a trained MLP image checkpoint is ~35 MB)
     allowed_origins: str = ""  # comma-separated extra websocket origins ("*": any), besides the served one
     auth: str = ""  # a password for the whole server (empty: none); see api/security.py
     fps: int = 30
@@ -42,6 +43,7 @@ class Settings:
     frontend_dir: Path = field(default_factory=_default_frontend)
     save_dir: Path = field(default_factory=_default_save_dir)  # POST .../save, GET /api/saved
     max_saved: int = 1000  # saved sessions in save_dir
+    data_dir: str = ""  # image datasets (--data-dir, GANDOJO_DATA_DIR; empty: $GANDOJO_DATA, else the cache)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

@@ -4,11 +4,16 @@ The server's GANDOJO_DATA holds 16 real MNIST digits (tests/conftest.py), so not
 """
 
 import io
+import tempfile
 import time
 
 import httpx
 import numpy as np
 import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
 
 from .helpers import Client, auth, create, ws_url
 
@@ -200,7 +205,6 @@ def test_experiment_job_and_cancel(server, img):
 def test_2d_only_routes_on_an_image_session_get_4xx(server, img):
     h = auth(img)
     for method, path, body in (("put", "/points", {"points": [[0, 0]]}), ("post", "/drs", {"on": True}),
-                               ("get", "/checkpoint", None), ("post", "/save", {}),
                                ("post", "/preset", {"name": "ring8-balanced"})):
         r = httpx.request(method, url(server, img, path), json=body, headers=h)
         assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
@@ -208,3 +212,90 @@ def test_2d_only_routes_on_an_image_session_get_4xx(server, img):
     r = httpx.post(url(server, flat, "/link"), json={"follower": img["id"], "follower_token": img["token"]},
                    headers=auth(flat))
     assert r.status_code == 409 and "image" in r.text
+
+
+def step_losses(server, s, n):
+    r = httpx.post(url(server, s, "/step"), json={"n": n}, headers=auth(s), timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def load(server, blob):
+    return httpx.post(f"{server}/api/sessions/load", content=blob, timeout=60,
+                      headers={"Content-Type": "application/octet-stream"})
+
+
+def test_checkpoint_loads_as_a_session_that_continues_exactly(server, img):
+    step_losses(server, img, 3)
+    r = httpx.get(url(server, img, "/checkpoint"), timeout=30)
+    assert r.status_code == 200 and "gandojo-mnist-3.safetensors" in r.headers["content-disposition"]
+    got = load(server, r.content)
+    assert got.status_code == 201, got.text
+    copy = got.json()
+    assert copy["kind"] == "image" and copy["iteration"] == 3 and copy["id"] != img["id"]
+    assert copy["config"] == img["config"] and copy["data"] == img["data"]
+    a, b = step_losses(server, img, 2), step_losses(server, copy, 2)
+    assert a["iteration"] == b["iteration"] == 5
+    assert a["losses"]["d"] is not None and a["losses"] == b["losses"]
+
+
+def _rewritten(blob: bytes, tensors=None, **meta) -> bytes:
+    """`blob` (an image checkpoint) with some tensors and metadata entries replaced."""
+    with tempfile.NamedTemporaryFile(suffix=".safetensors") as f:
+        f.write(blob)
+        f.flush()
+        with safe_open(f.name, framework="pt") as fh:
+            old_meta = fh.metadata()
+    return st_save({**st_load(blob), **(tensors or {})}, metadata={**old_meta, **meta})
+
+
+def test_corrupt_image_checkpoints_get_4xx_naming_the_problem(server, img):
+    blob = httpx.get(url(server, img, "/checkpoint"), timeout=30).content
+    g_key = next(k for k in st_load(blob) if k.startswith("G."))
+    cases = [(blob[: len(blob) // 2], "checkpoint"),  # truncated
+             (_rewritten(blob, {g_key: torch.zeros(3)}), g_key[2:]),  # a weight of the wrong shape
+             (_rewritten(blob, dataset="emnist-xyz"), "unknown image dataset"),
+             (_rewritten(blob, config='{"batch_size": -1}'), "checkpoint")]
+    for bad, named in cases:
+        r = load(server, bad)
+        assert r.status_code == 422, (named, r.status_code, r.text)
+        assert named in r.json()["detail"][0]["msg"], (named, r.text)
+
+
+def test_image_limits_on_create_load_and_speed_name_the_field(make_server, server):
+    base = make_server(GANDOJO_MAX_STEP_N=50, GANDOJO_MAX_BATCH=32)
+    r = httpx.post(f"{base}/api/sessions", json={"dataset": "mnist", "config": {"batch_size": 64}})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "config", "batch_size"]
+    big = create(server, dataset="mnist", seed=1, config={"batch_size": 64})  # default limits
+    r = load(base, httpx.get(url(server, big, "/checkpoint"), timeout=30).content)
+    assert r.status_code == 422 and "max_batch" in r.json()["detail"][0]["msg"], r.text
+    s = create(base, dataset="mnist", seed=1, config=SMALL)
+    with Client(ws_url(base, s)) as c:
+        c.send(cmd="speed", iterations_per_frame=51)
+        err = c.wait_message(lambda m: m["type"] == "error")
+        assert err["field"] == "iterations_per_frame" and "max_step_n" in err["detail"]
+        c.send(cmd="speed", iterations_per_frame=50)
+        c.wait_message(lambda m: m["type"] == "ack" and m["cmd"] == "speed")
+    assert httpx.get(url(base, s)).json()["iterations_per_frame"] == 50
+
+
+def test_info_counts_viewers(server, img):
+    with Client(ws_url(server, img, img["viewer_token"])) as c:
+        c.wait_message(lambda m: m["type"] == "hello")
+        assert httpx.get(url(server, img)).json()["viewers"] == 1
+    deadline = time.monotonic() + 5
+    while httpx.get(url(server, img)).json()["viewers"] != 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_serve_data_dir_sets_where_image_data_is_found(make_server, image_data_root, tmp_path):
+    """`--data-dir` wins over GANDOJO_DATA (here an empty directory): datasets, creation, load."""
+    base = make_server("--data-dir", image_data_root, GANDOJO_DATA=tmp_path)
+    mnist = next(x for x in httpx.get(f"{base}/api/datasets").json()["image_datasets"]
+                 if x["name"] == "mnist")
+    assert mnist["available"] is True and mnist["count"] == 16
+    s = create(base, dataset="mnist", seed=4, config=SMALL)
+    assert s["data"]["count"] == 16
+    blob = httpx.get(url(base, s, "/checkpoint"), timeout=30).content
+    assert load(base, blob).status_code == 201

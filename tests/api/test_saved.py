@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import save as st_save
 
 from servers import free_port, start_server
@@ -78,6 +79,33 @@ def test_save_list_resume_and_delete(saved_server):
     assert "ring8-lesson" not in listed(base)
     assert httpx.post(f"{base}/api/saved/ring8-lesson/resume").status_code == 404
     assert httpx.delete(f"{base}/api/saved/ring8-lesson", headers=auth(s)).status_code == 404
+
+
+def test_image_sessions_save_and_resume_exactly(saved_server):
+    base, save_dir = saved_server
+    s = create(base, dataset="mnist", seed=8, config={"batch_size": 16}, keep=True)
+    assert s["keep"] is True and s["saved_as"] is None
+    step(base, s, 3)
+    r = save(base, s, name="digits")
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in ("kind", "dataset", "iteration")} == \
+        {"kind": "image", "dataset": "mnist", "iteration": 3}
+    assert listed(base)["digits"]["kind"] == "image"
+    r = httpx.post(f"{base}/api/saved/digits/resume", timeout=60)
+    assert r.status_code == 201, r.text
+    copy = r.json()
+    assert (copy["kind"], copy["iteration"], copy["saved_as"]) == ("image", 3, "digits")
+    assert copy["config"] == s["config"] and copy["data"] == s["data"]
+    assert step(base, copy, 2)["losses"] == step(base, s, 2)["losses"]  # the exact state
+    # a file that is whole safetensors but a broken image checkpoint: 409 naming what is wrong
+    path = save_dir / "digits.safetensors"
+    with safe_open(str(path), framework="pt") as fh:
+        meta, tensors = fh.metadata(), {k: fh.get_tensor(k) for k in fh.keys()}
+    del tensors[next(k for k in tensors if k.startswith("D."))]
+    (save_dir / "broken-digits.safetensors").write_bytes(st_save(tensors, metadata=meta))
+    r = httpx.post(f"{base}/api/saved/broken-digits/resume", timeout=60)
+    assert r.status_code == 409 and "broken-digits" in r.text and "Missing key" in r.text, r.text
+    assert httpx.delete(f"{base}/api/saved/digits", headers=auth(s)).status_code == 204
 
 
 def test_the_savers_token_passes_ownership_to_the_resumed_session(saved_server):

@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        limits=Limits.from_settings(settings),
                                        batching=settings.batching)
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
+    app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache
     app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
     app.include_router(routes.router)
     app.include_router(routes_images.router)

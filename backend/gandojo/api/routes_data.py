@@ -12,13 +12,14 @@ from ..engine.checkpoint import CheckpointError
 from ..engine.manager import SessionLimitError, SessionManager, token_matches
 from ..engine.session import Session
 from ..engine.limits import LimitError
+from ..gan.images.checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
 from .deps import created, get_manager, readable_session, writable_session
 from .routes import run
 from .uploads import MAX_CSV_BYTES, MAX_POINTS, PointsError, check_points, parse_csv
 
 router = APIRouter(prefix="/api")
 Point = Annotated[list[float], Field(min_length=2, max_length=2)]
-MAX_UPLOAD = 32 * 1024 * 1024
+MAX_UPLOAD = IMAGE_CHECKPOINT_BYTES  # the largest checkpoint (images); max_upload_bytes caps it too
 
 
 class PointsBody(BaseModel):
@@ -104,10 +105,11 @@ async def unlink(session: Session = Depends(writable_session)) -> dict:
 @router.get("/sessions/{sid}/checkpoint", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}}}})
 async def get_checkpoint(session: Session = Depends(readable_session)) -> Response:
-    """The session's full state as a safetensors file (weights, optimizers, RNG, config)."""
+    """The session's full state (2D or image) as a safetensors file (weights, optimizers, RNG,
+    config); `POST /api/sessions/load` resumes it."""
     data = await run(session.command("checkpoint"))
-    t = session.trainer
-    name = f"gandojo-{t.dataset.name}-{t.iteration}.safetensors"
+    info = session.info()  # 2D and image sessions alike
+    name = f"gandojo-{info['dataset']}-{info['iteration']}.safetensors"
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from ..engine.image_session import ImageSession
 from ..engine.jobs import JobBusyError
+from ..engine.limits import LimitError
 from ..engine.manager import SessionLimitError, SessionManager, token_matches
 from ..gan.images.config import MODELS, default_image_config
 from ..gan.images.data import DATASETS as IMAGE_DATASETS, SOURCE_NOTES, find_sources
@@ -64,6 +65,9 @@ def create_image_session(body: CreateSession, manager: SessionManager) -> dict:
         raise _field_error(("body", "dataset"), str(exc).strip("'\"")) from None
     except SessionLimitError as exc:
         raise HTTPException(429, str(exc)) from None
+    except LimitError as exc:
+        raise HTTPException(422, exc.detail(("body", "config"))) from None
+    s.keep = body.keep
     return created(s)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .fanout import FanOut, Subscriber
 from .frames import Frame
+from .limits import check_steps
 from .loop import WorkerLoop
 
 
@@ -39,6 +40,9 @@ class BaseSession(WorkerLoop):
     kind = "base"
     slowmo = False
     follower = None
+    keep = False  # the idle reaper saves it to the store (engine/store.py) before ending it
+    saved_as: str | None = None  # the name it was last saved or resumed as
+    save_owner: str | None = None  # owner hash of a saved entry it may replace (resumed by its owner)
 
     def __init__(self, sid: str, token: str, trainer: Any, fps: int, max_fps: int) -> None:
         self.id, self.token = sid, token
@@ -118,6 +122,7 @@ class BaseSession(WorkerLoop):
         return self._changed_state()
 
     def _cmd_speed(self, iterations_per_frame: int) -> dict:
+        check_steps(self.limits, iterations_per_frame, "iterations_per_frame")  # LimitError
         self.iterations_per_frame = iterations_per_frame
         return self._changed_state()
 

@@ -3,7 +3,8 @@
 The file holds G and D weights, both optimizers' state, the training RNG state and, for drawn or
 uploaded datasets, the points; the metadata holds config, dataset, seed and iteration. Loading
 parses the safetensors header as JSON and the tensors as raw little-endian arrays: nothing in the
-file is ever executed or unpickled.
+file is ever executed or unpickled. Image sessions' checkpoints (gan/images/checkpoint.py) share
+the header check (`metadata` tells the kinds apart) and load through `image_from_bytes`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from safetensors.torch import save as st_save
 
 from ..gan.config import GanConfig
 from ..gan.datasets import CUSTOM, get_dataset, points_dataset
+from ..gan.images.checkpoint import FORMAT as IMAGE_FORMAT
+from ..gan.images.checkpoint import load_checkpoint_bytes
+from ..gan.images.data import load_split
+from ..gan.images.idx import DataError
+from ..gan.images.trainer import ImageTrainer
 from ..gan.trainer import Trainer2D
 
 FORMAT = "gandojo-checkpoint-1"
@@ -70,7 +76,8 @@ def to_bytes(t: Trainer2D) -> bytes:
     return st_save(tensors, metadata=meta)
 
 
-def _header_metadata(data: bytes) -> dict[str, str]:
+def _header_metadata(data: bytes, formats: tuple[str, ...] = (FORMAT,)) -> dict[str, str]:
+    """The safetensors header's metadata (parsed as JSON, nothing unpickled) of one of `formats`."""
     if len(data) < 8:
         raise CheckpointError("not a safetensors file: shorter than its 8-byte header length")
     n = int.from_bytes(data[:8], "little")
@@ -81,9 +88,27 @@ def _header_metadata(data: bytes) -> dict[str, str]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"not a safetensors file: header is not JSON ({exc})") from None
     meta = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"not a GAN Dojo checkpoint: metadata.format must be {FORMAT!r}")
+    if not isinstance(meta, dict) or meta.get("format") not in formats:
+        raise CheckpointError("not a GAN Dojo checkpoint: metadata.format must be "
+                              + " or ".join(map(repr, formats)))
     return meta
+
+
+def metadata(data: bytes) -> dict[str, str]:
+    """The metadata of a checkpoint of any kind (2D or image; its `kind` says which)."""
+    return _header_metadata(data, (FORMAT, IMAGE_FORMAT))
+
+
+def image_from_bytes(data: bytes, data_root: str | os.PathLike | None,
+                     device: str | torch.device = "cpu") -> ImageTrainer:
+    """An image trainer resumed from checkpoint bytes, on the train split of its dataset found
+    under `data_root`; CheckpointError names what is wrong (the file, or the data missing here)."""
+    name = _header_metadata(data, (IMAGE_FORMAT,)).get("dataset", "")
+    try:
+        return load_checkpoint_bytes(data, load_split(name, "train", data_root), device)
+    except (DataError, KeyError) as exc:
+        why = exc.args[0] if exc.args else type(exc).__name__  # KeyError's str() adds quotes
+        raise CheckpointError(f"image checkpoint of {name!r}: {why}") from None
 
 
 def _load_opt(opt: torch.optim.Optimizer, meta: dict, tensors: dict) -> None:

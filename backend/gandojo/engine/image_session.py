@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..gan.images import checkpoint as image_checkpoint
 from ..gan.images.classifier import cached_classifier
 from ..gan.images.config import merged_image_config
 from ..gan.images.data import load_split
@@ -55,7 +56,8 @@ class ImageSession(BaseSession):
         return {"id": self.id, "kind": "image", "dataset": t.data.name, "seed": t.seed,
                 "iteration": t.iteration, "config": t.config.model_dump(), "model": t.config.model,
                 "data": {"name": t.data.name, "source": t.data.source, "count": t.data.count},
-                "classes": list(t.data.classes), **self.state()}
+                "classes": list(t.data.classes), "keep": self.keep, "saved_as": self.saved_as,
+                **self.state()}
 
     def state(self) -> dict[str, Any]:
         ip = self.view.interpolation
@@ -148,6 +150,9 @@ class ImageSession(BaseSession):
 
     def _cmd_model_copy(self) -> ImageTrainer:
         return self.trainer.frozen_copy()
+
+    def _cmd_checkpoint(self) -> bytes:
+        return image_checkpoint.to_bytes(self.trainer)
 
     def _install(self, trainer: ImageTrainer) -> None:
         """Switch to a new trainer (reset, other dataset) and tell everyone."""

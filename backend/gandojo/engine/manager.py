@@ -18,7 +18,7 @@ from ..gan.trainer import Trainer2D
 from . import checkpoint
 from .batcher import Batcher
 from .budget import FrameBudget
-from .limits import Limits, check_2d
+from .limits import Limits, check, check_2d, n_params
 from .image_session import ImageSession
 from .jobs import JobRegistry
 from .session import Session
@@ -83,14 +83,24 @@ class SessionManager:
         return self.adopt(Trainer2D(get_dataset(dataset), config, seed, self.device))
 
     def create_image(self, dataset: str, config: ImageGanConfig, seed: int | None = None) -> ImageSession:
-        """A new image session on the train split of `dataset` (KeyError / DataError say why not)."""
+        """A new image session on the train split of `dataset` (KeyError / DataError say why not;
+        LimitError for a batch or a model over the server's limits)."""
+        check(self.limits, batch_size=config.batch_size)  # before any data is read
         data = load_split(dataset, "train", self.data_root)
         if seed is None:
             seed = secrets.randbelow(2**31)
-        return self.adopt(ImageTrainer(data, config, seed, self.device))
+        return self.adopt(self._check_image(ImageTrainer(data, config, seed, self.device)))
 
-    def load(self, data: bytes) -> Session:
-        """A new session resuming a checkpoint (CheckpointError if the bytes are not one)."""
+    def _check_image(self, t: ImageTrainer) -> ImageTrainer:
+        check(self.limits, batch_size=t.config.batch_size, params=n_params(t.G) + n_params(t.D))
+        return t
+
+    def load(self, data: bytes) -> Session | ImageSession:
+        """A new session resuming a 2D or image checkpoint, by its metadata's `kind`
+        (CheckpointError if the bytes are not one or cannot be restored here; LimitError)."""
+        if checkpoint.metadata(data).get("kind") == "image":
+            return self.adopt(self._check_image(
+                checkpoint.image_from_bytes(data, self.data_root, self.device)))
         trainer = checkpoint.from_bytes(data, self.device)
         check_2d(self.limits, trainer.config)
         return self.adopt(trainer)

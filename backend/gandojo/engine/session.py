@@ -31,9 +31,6 @@ class Session(BaseSession):
 
     kind = "2d"
     limits = Limits()  # the server's, set by the manager (which also sets `viewer_token`)
-    keep = False  # the idle reaper saves it to the store (engine/store.py) before ending it
-    saved_as: str | None = None  # the name it was last saved or resumed as
-    save_owner: str | None = None  # owner hash of a saved entry it may replace (resumed by its owner)
 
     def __init__(self, sid: str, token: str, trainer: Trainer2D, fps: int = MAX_FPS) -> None:
         super().__init__(sid, token, trainer, fps, MAX_FPS)
