@@ -22,14 +22,13 @@ processes load the machine). `other_load_cores`: CPU other processes took during
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import log, med, rnd, system_busy  # noqa: E402  (also puts backend/ on sys.path)
+from common import emit, log, med, rnd, system_busy  # noqa: E402  (also puts backend/ on sys.path)
 
 import torch  # noqa: E402
 
@@ -156,10 +155,7 @@ def main(argv: list[str] | None = None) -> int:
               "gan": gan, "engine": engine, "goal_ratio": GOAL_RATIO,
               "meets_goal": {"gan": gan["ratio_batched_shared"] >= GOAL_RATIO,
                              "engine": engine["ratio_batched"] >= GOAL_RATIO}}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
     return 0
 
 

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, http, log, rnd, system_busy, thread_cpu  # noqa: E402
+from common import Server, emit, http, log, rnd, system_busy, thread_cpu  # noqa: E402
 
 from websockets.asyncio.client import connect  # noqa: E402
 
@@ -265,10 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     load_r = result.get("load")
     if load_r:
         result["meets_goal"] = load_r["fps_min"] >= GOAL_FPS and load_r["errors"] == 0
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
     return 0
 
 

@@ -4,6 +4,7 @@ when gandojo is not installed."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -19,9 +20,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-try:
-    import gandojo  # noqa: F401
-except ImportError:  # not installed: run from the checkout
+if importlib.util.find_spec("gandojo") is None:  # not installed: run from the checkout
     sys.path.insert(0, str(ROOT / "backend"))
 
 PORT_FIRST = 8030  # 8000 is the default server; 8011-8019 belong to the end-to-end tests
@@ -162,3 +161,11 @@ class Server:
             os.unlink(self.logfile.name)
         except OSError:
             pass
+
+
+def emit(result: dict, out: Path | None = None) -> None:
+    """Print the benchmark's one JSON object (and write it to `out` when given)."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if out:
+        out.write_text(text + "\n")

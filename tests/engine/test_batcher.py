@@ -11,6 +11,7 @@ from gandojo.engine.frames import decode
 from gandojo.engine.manager import SessionManager
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.settings import Settings
+from servers import wait_for
 
 DATASETS = ("gaussians", "ring", "ring8", "grid25")
 
@@ -20,15 +21,6 @@ def manager():
     m = SessionManager("cpu")
     yield m
     m.close_all()
-
-
-def wait_for(pred, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def playing(manager, n, **patch):

@@ -12,6 +12,7 @@ from gandojo.engine.session import Session
 from gandojo.gan.config import GanConfig
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.trainer import Trainer2D
+from servers import wait_for
 
 
 @pytest.fixture
@@ -30,15 +31,6 @@ class Counter:
     def bump(self):
         self.n += 1
         self.event.set()
-
-
-def wait_for(pred, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_step_and_results(session):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..engine.manager import SessionManager, token_matches, viewer_matches
+from ..engine.limits import LimitError
+from ..engine.manager import SessionLimitError, SessionManager, token_matches, viewer_matches
 from ..engine.session import Session
 
 bearer = HTTPBearer(auto_error=False, description="the session token returned at creation")
@@ -39,3 +43,14 @@ def created(session: Session) -> dict:
     viewer = session.viewer_token
     return {"token": session.token, "viewer_token": viewer,
             "viewer_url": f"/?session={session.id}&view={viewer}", **session.info()}
+
+
+@contextmanager
+def creating() -> Iterator[None]:
+    """Around a session's creation: the server is full → 429; a config over a limit → 422."""
+    try:
+        yield
+    except SessionLimitError as exc:
+        raise HTTPException(429, str(exc)) from None
+    except LimitError as exc:
+        raise HTTPException(422, exc.detail(("body", "config"))) from None

@@ -21,7 +21,7 @@ from ..gan.config import GanConfig, deep_merge
 from ..gan.datasets import DATASETS
 from ..engine import pretrained
 from ..gan.presets import KNOBS, PRESETS
-from .deps import created, get_manager, readable_session, writable_session
+from .deps import created, creating, get_manager, readable_session, writable_session
 from .schemas import CreateSession, KnobBody, PresetBody, ResetBody, StepBody, error_list
 from .schemas_images import kind_of, reset_kind_error
 
@@ -91,12 +91,8 @@ def create_session(body: CreateSession | None = None,
         config = GanConfig.model_validate(deep_merge(base, body.config or {}))
     except ValidationError as exc:
         raise RequestValidationError(error_list(exc, ("body", "config"))) from None
-    try:
+    with creating():
         s = manager.create(body.dataset, config, body.seed)
-    except SessionLimitError as exc:
-        raise HTTPException(429, str(exc)) from None
-    except LimitError as exc:
-        raise HTTPException(422, exc.detail(("body", "config"))) from None
     s.keep = body.keep
     return created(s)
 

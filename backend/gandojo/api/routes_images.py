@@ -13,12 +13,11 @@ from pydantic import ValidationError
 
 from ..engine.image_session import ImageSession
 from ..engine.jobs import JobBusyError
-from ..engine.limits import LimitError
-from ..engine.manager import SessionLimitError, SessionManager, token_matches
+from ..engine.manager import SessionManager, token_matches
 from ..gan.images.config import MODELS, default_image_config
 from ..gan.images.data import DATASETS as IMAGE_DATASETS, SOURCE_NOTES, find_sources
 from ..gan.images.idx import DataError
-from .deps import bearer, created, get_manager, readable_session, writable_session
+from .deps import bearer, created, creating, get_manager, readable_session, writable_session
 from .routes import run
 from .schemas import CreateSession, error_list
 from .schemas_images import (ExperimentBody, ExportFormat, GridBody, InterpolateBody, MetricsBody,
@@ -60,13 +59,10 @@ def create_image_session(body: CreateSession, manager: SessionManager) -> dict:
     except (TypeError, AttributeError) as exc:  # a value given where a section belongs
         raise _field_error(("body", "config"), str(exc)) from None
     try:
-        s = manager.create_image(body.dataset, config, body.seed)
+        with creating():
+            s = manager.create_image(body.dataset, config, body.seed)
     except (DataError, KeyError) as exc:
         raise _field_error(("body", "dataset"), str(exc).strip("'\"")) from None
-    except SessionLimitError as exc:
-        raise HTTPException(429, str(exc)) from None
-    except LimitError as exc:
-        raise HTTPException(422, exc.detail(("body", "config"))) from None
     s.keep = body.keep
     return created(s)
 
