@@ -212,3 +212,16 @@ def test_the_group_builds_and_publishes_due_frames_itself(manager):
     frame = decode(s.latest()[1])
     assert frame.header["iteration"] == s.trainer.iteration
     assert frame.sections["heatmap"].shape == (64, 64)
+
+
+def test_close_all_ends_many_batched_sessions_at_once():
+    m = SessionManager("cpu")
+    sessions = [m.create("gaussians", GanConfig(), seed=i) for i in range(20)]
+    for s in sessions:
+        s.subscribe(Subscriber(lambda: None))
+        s.command("play").result(10)
+    assert wait_for(lambda: all(s.batch_group > 1 for s in sessions))
+    start = time.monotonic()
+    m.close_all()
+    assert time.monotonic() - start < 2.0  # one by one this took ~0.1 s per batched session
+    assert not any(s._thread.is_alive() for s in sessions)

@@ -99,9 +99,14 @@ class BaseSession(WorkerLoop):
         """The fields of the websocket's first message (besides type and writable)."""
         return self.info()
 
+    def request_close(self) -> None:
+        """Tell the worker to stop after what it is doing (returns at once; `close` waits)."""
+        if not self._closed:
+            self._closed = True
+            self._cmds.put(("close", lambda: None, {}, Future()))
+
     def close(self) -> None:
-        self._closed = True
-        self._cmds.put(("close", lambda: None, {}, Future()))
+        self.request_close()
         self._thread.join(timeout=5)
         while True:  # nobody will run what is still queued: fail it instead of leaving it hanging
             try:

@@ -148,6 +148,8 @@ class SessionManager:
             self.save_kept(s)  # first, while everything runs: a shutdown keeps what was to be kept
         if self.batcher is not None:
             self.batcher.close()
+        for s in list(self._sessions.values()):
+            s.request_close()  # all at once: one by one, 100 batched sessions took ~10 s to end
         for sid in list(self._sessions):
             self.delete(sid)
 
