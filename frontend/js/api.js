@@ -62,6 +62,10 @@ export const api = {
   job: (job) => request('GET', `/api/jobs/${encodeURIComponent(job)}`),
   cancelJob: (s, job) => request('DELETE', `/api/jobs/${encodeURIComponent(job)}`, { token: s.token }),
   exportUrl: (s, n, format) => sessionUrl(s, `/export?n=${n}&format=${format}`),
+  /** Saved sessions: save (body {name?, keep?}) → entry; list → {saved, skipped}; resume → 201 like create. */
+  save: (s, body) => request('POST', sessionUrl(s, '/save'), { token: s.token, body }),
+  saved: () => request('GET', '/api/saved'),
+  resume: (name) => request('POST', `/api/saved/${encodeURIComponent(name)}/resume`),
 };
 
 /** GET /api/datasets {default, default_config, datasets: [{name, title, view, modes_total}]} → datasets with their config. */

@@ -14,6 +14,8 @@ import { Files } from './files.js';
 import { SessionRequests, CUSTOM_DATASETS as CUSTOM } from './sessions.js';
 import { applyHidden, bindShareLink } from './share.js';
 import { Presenter } from './presenter.js';
+import { bindLifetime } from './lifetime.js';
+import { SavedPanel } from './saved.js';
 import { DistributionPlot } from './plots/distribution.js';
 import { ChartPanel } from './plots/charts.js';
 import { Overview } from './plots/overview.js';
@@ -102,6 +104,10 @@ const images = new ImageView(document.getElementById('image-view'), document.que
 const kinds = new SessionKinds({
   state, session, images, requests, create: api.create, switchTo, syncUi: () => controls.syncUi(), error,
 });
+const checkSessionAlive = bindLifetime({
+  session, transport, compare, api, presenter, readouts, connect, create: () => requests.create(kinds.body()),
+});
+new SavedPanel(document.querySelector('[data-group=saved]'), { session: () => session, switchTo, notice, viewer: presenter.viewer });
 
 // ---------------------------------------------------------------- frames
 framePump(transport, {
@@ -228,7 +234,7 @@ transport.onStatus((s) => {
     send({ cmd: 'snapshot' });
   } else if (s.state === 'closed') {
     readouts.status(`Disconnected — reconnecting (attempt ${s.attempt + 1})…`);
-    if (s.attempt >= 2) checkSessionAlive();
+    if (s.attempt >= 2 || s.code === 4404) checkSessionAlive();
   }
 });
 
@@ -271,34 +277,6 @@ async function recreate(extra) {
     session.custom = data;
   }
 }
-
-/** After repeated disconnects: if the server forgot the session (restart), start a new one. */
-async function checkSessionAlive() {
-  if (session.gone || !session.id) return;
-  try {
-    await api.info(session);
-  } catch (e) {
-    if (e.status !== 404) return;
-    session.gone = true;
-    if (presenter.viewer) return readouts.status('The presenter\'s session has ended');
-    readouts.status('Session ended on the server — starting a new one with the same settings…');
-    connect(await requests.create(kinds.body()));
-  }
-}
-
-/** Closing or reloading the page ends its sessions, so no orphan keeps training on the server. */
-function endSession() {
-  if (!session.id || !session.token || presenter.viewer) return;
-  compare.end();
-  transport.close();
-  api.remove(session).catch(() => {});
-  session.gone = true;
-}
-
-window.addEventListener('pagehide', endSession);
-window.addEventListener('pageshow', (ev) => {
-  if (ev.persisted && !presenter.viewer) requests.create(kinds.body()).then(connect, (e) => error(e.message));
-});
 
 function changeDataset(name) {
   if (kinds.kindOf(name) !== session.kind) {

@@ -6,7 +6,7 @@ const LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp', 'hinge'];
 export const LAYERS = ['real', 'fake', 'heatmap', 'gradients', 'manifold'];
 /** Control groups a `hide=` list can hide (e.g. for a class: hide=hyperparams,presets,knobs,compare). */
 export const HIDE_GROUPS = ['overview', 'hyperparams', 'cures', 'presets', 'knobs', 'compare', 'drs', 'data',
-  'checkpoint', 'timeline', 'charts'];
+  'checkpoint', 'saved', 'timeline', 'charts'];
 
 /** The hyperparameter rows shared by the generator and the discriminator (one definition, two nets). */
 function netProps(net, key, lr) {

@@ -3,6 +3,8 @@
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 8000;
 const MAX_QUEUED = 32;
+/** The server's close code for a session that does not exist. */
+const NO_SUCH_SESSION = 4404;
 
 export class Transport {
   constructor() {
@@ -48,6 +50,7 @@ export class Transport {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (ev.code === NO_SUCH_SESSION) this.url = null; // the server says the session is gone: retrying cannot help
       this.emitStatus({ state: 'closed', attempt: this.attempt, code: ev.code, reason: ev.reason });
       this.scheduleReconnect();
     };
