@@ -134,3 +134,18 @@ def test_preset_and_knob_commands(server, session):
         assert msg["rebuilt"] is True
         c.send(cmd="knob", name="warp-drive")
         assert c.wait_message(lambda m: m["type"] == "error")["field"] == "name"
+
+
+def test_deleting_a_session_tells_its_sockets_and_closes_them(server):
+    s = create(server, dataset="ring", seed=3)
+    viewer = {**s, "token": s["viewer_token"]}
+    with Client(ws_url(server, s)) as owner, Client(ws_url(server, viewer)) as watcher:
+        owner.wait_message(lambda m: m["type"] == "hello")
+        watcher.wait_message(lambda m: m["type"] == "hello")
+        r = httpx.delete(f"{server}/api/sessions/{s['id']}", headers=auth(s))
+        assert r.status_code == 204
+        for c in (owner, watcher):
+            with pytest.raises(ConnectionClosed) as info:
+                c.wait_message(lambda m: False, timeout=5)
+            assert any(m["type"] == "ended" for m in c.messages)
+            assert info.value.rcvd.code == 4404

@@ -29,6 +29,9 @@ async def _sender(ws: WebSocket, session: Session, sub: Subscriber, wake: asynci
         wake.clear()
         while sub.messages:
             await ws.send_text(json.dumps(sub.messages.popleft(), allow_nan=False))
+        if session.closed:  # deleted or reaped: say so (the "ended" message went out above)
+            await ws.close(code=4404, reason="the session has ended")
+            return
         latest = session.latest()
         if latest is not None and latest[0] != sub.sent_seq:
             sub.sent_seq = latest[0]

@@ -105,9 +105,15 @@ class BaseSession(WorkerLoop):
             self._closed = True
             self._cmds.put(("close", lambda: None, {}, Future()))
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         self.request_close()
         self._thread.join(timeout=5)
+        # the sockets still watching say so and close (code 4404): viewers learn it at once
+        self._fan.broadcast({"type": "ended", "detail": f"session {self.id} has ended"})
         while True:  # nobody will run what is still queued: fail it instead of leaving it hanging
             try:
                 *_, fut = self._deferred.popleft() if self._deferred else self._cmds.get_nowait()
