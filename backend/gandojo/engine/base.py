@@ -18,7 +18,7 @@ from typing import Any
 
 from .fanout import FanOut, Subscriber
 from .frames import Frame
-from .limits import check_steps
+from .limits import Limits, check_steps
 from .loop import WorkerLoop
 
 
@@ -38,6 +38,8 @@ class BaseSession(WorkerLoop):
     """Id, token, command queue, play/pause/speed, fan-out; the subclass starts the thread (`_start`)."""
 
     kind = "base"
+    limits = Limits()  # the server's, set by the manager
+    viewer_token: str | None = None  # watches, never controls (presenter mode); set by the manager
     slowmo = False
     follower = None
     keep = False  # the idle reaper saves it to the store (engine/store.py) before ending it

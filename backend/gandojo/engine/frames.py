@@ -146,15 +146,12 @@ def build_frame(t: Trainer2D, ps: ProbeSet, extra: dict[str, Any] | None = None,
     batching group computed them for all its members at once (engine/batcher.py).
     """
     reuse = metrics is not None and drs_percentile is None  # then only the drawn fakes are needed
-    probed = probed if reuse else None
-    if probed is not None:
-        fake, d_fake, grad = probed["fake"], probed["d_fake"], probed["grad"]
-    else:
-        fake, d_fake, grad = probes.fakes_with_gradients(t, ps.z[:N_DISPLAY] if reuse else ps.z)
     view = t.dataset.view
-    if probed is not None and "grad_ref" in probed:  # the group measured every member's at once
+    if reuse and probed is not None:  # the group's fakes and arrow scale (all members at once)
+        fake, d_fake, grad = probed["fake"], probed["d_fake"], probed["grad"]
         scale = probes.DisplayScale().factor_of(probed["grad_ref"], view)
-    else:
+    else:  # fresh metrics and DRS need all N_METRIC fakes; the heatmap and manifold still come
+        fake, d_fake, grad = probes.fakes_with_gradients(t, ps.z[:N_DISPLAY] if reuse else ps.z)
         scale = probes.DisplayScale().factor(grad[:N_DISPLAY], view)
     (x0, x1), (y0, y1) = view
     header: dict[str, Any] = {

@@ -28,7 +28,7 @@ from .base import BaseSession, InputError
 from .frames import Frame
 from .image_frames import EpochTracker, GridView, Interpolation, build_image_frame
 from .jobs import Job, JobCancelled, JobRegistry, Progress, span
-from .limits import Limits, check, check_steps
+from .limits import check, check_steps
 
 MAX_FPS = 10
 FEATURE_NET = "gandojo LeNet (own MNIST classifier)"
@@ -39,7 +39,6 @@ class ImageSession(BaseSession):
     """Model, optimizers, RNGs, epoch accounting, grid view and jobs of one image GAN."""
 
     kind = "image"
-    limits = Limits()  # the server's, set by the manager
 
     def __init__(self, sid: str, token: str, trainer: ImageTrainer, fps: int = MAX_FPS,
                  jobs: JobRegistry | None = None, data_root: str | os.PathLike | None = None) -> None:
@@ -162,7 +161,6 @@ class ImageSession(BaseSession):
         self._fit_view()
         self.view.invalidate()
         self.paused_reason = None
-        self._rate = (time.perf_counter(), trainer.iteration)
         self._broadcast({"type": "reset", **self.info()})
         self._cmd_publish()
 

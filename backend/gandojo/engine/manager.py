@@ -62,7 +62,7 @@ class SessionManager:
 
     def save_kept(self, s: Session) -> bool:
         """Save a session marked `keep` to the store before it ends; False (and a log) if that failed."""
-        if not getattr(s, "keep", False) or self.store is None:
+        if not s.keep or self.store is None:
             return True
         try:
             self.store.save_session(s)
@@ -161,6 +161,6 @@ def token_matches(session: Session, token: str | None) -> bool:
 
 def viewer_matches(session: Session, token: str | None) -> bool:
     """Constant-time comparison of a presented token with the session's viewer token."""
-    viewer = getattr(session, "viewer_token", None)
+    viewer = session.viewer_token
     return token is not None and viewer is not None and hmac.compare_digest(viewer.encode(),
                                                                            token.encode())

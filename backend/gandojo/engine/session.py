@@ -20,7 +20,7 @@ from . import checkpoint
 from .alarm import CollapseAlarm
 from .base import BaseSession
 from .frames import Frame, ProbeSet, build_frame
-from .limits import Limits, check_2d, check_steps
+from .limits import check_2d, check_steps
 
 MAX_FPS = 30
 METRICS_INTERVAL = 0.1  # s: while training flat out, metrics refresh ~10×/s; frames at up to 30
@@ -30,7 +30,6 @@ class Session(BaseSession):
     """Model, optimizers, RNG, iteration counter, cadence and frame fan-out of one 2D GAN."""
 
     kind = "2d"
-    limits = Limits()  # the server's, set by the manager (which also sets `viewer_token`)
 
     def __init__(self, sid: str, token: str, trainer: Trainer2D, fps: int = MAX_FPS) -> None:
         super().__init__(sid, token, trainer, fps, MAX_FPS)
@@ -102,12 +101,13 @@ class Session(BaseSession):
     def _cmd_preset(self, name: str) -> dict:
         """Start over with preset `name` (on its dataset when it is tuned for a single one)."""
         preset = PRESETS[name]  # KeyError for an unknown name
-        check_2d(self.limits, preset.config())
+        config = preset.config()
+        check_2d(self.limits, config)
         t = self.trainer
         dataset = t.dataset if t.dataset.name in preset.datasets else get_dataset(preset.datasets[0])
-        self._install(Trainer2D(dataset, preset.config(), t.seed, t.device))
+        self._install(Trainer2D(dataset, config, t.seed, t.device))
         self.preset = name
-        self._broadcast({"type": "config", "config": preset.config().model_dump(), "rebuilt": True,
+        self._broadcast({"type": "config", "config": config.model_dump(), "rebuilt": True,
                          "preset": name})
         return self.info()
 

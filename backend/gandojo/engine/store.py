@@ -214,8 +214,8 @@ class SessionStore:
                                 "(it answers no checkpoint command)") from None
         data = fut.result(timeout)
         if name is None:
-            name = getattr(session, "saved_as", None) or default_name(data)
-        inherited = getattr(session, "save_owner", None)
+            name = session.saved_as or default_name(data)
+        inherited = session.save_owner
         entry = self.save(name, data, session.token, session.id, (inherited,) if inherited else ())
         session.saved_as = name
         return entry

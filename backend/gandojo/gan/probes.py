@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import torch
@@ -76,7 +78,7 @@ class DisplayScale:
 
     def factor_of(self, ref: float, view: View) -> float:
         """The factor for a given 95th-percentile length `ref` (0 when it is 0 or not finite)."""
-        if not ref > 0 or ref != ref or ref == float("inf"):
+        if not (ref > 0 and math.isfinite(ref)):
             return 0.0
         return self.fraction * (view[0][1] - view[0][0]) / ref
 
