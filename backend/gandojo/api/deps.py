@@ -46,11 +46,12 @@ def created(session: Session) -> dict:
 
 
 @contextmanager
-def creating() -> Iterator[None]:
-    """Around a session's creation: the server is full → 429; a config over a limit → 422."""
+def creating(prefix: tuple = ("body", "config")) -> Iterator[None]:
+    """Around a session's creation: the server is full → 429; a config over a limit → 422
+    (its `loc` starts with `prefix`: where the config came from)."""
     try:
         yield
     except SessionLimitError as exc:
         raise HTTPException(429, str(exc)) from None
     except LimitError as exc:
-        raise HTTPException(422, exc.detail(("body", "config"))) from None
+        raise HTTPException(422, exc.detail(prefix)) from None

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from .. import __version__
 from ..engine.base import InputError
 from ..engine.limits import LimitError
-from ..engine.manager import SessionLimitError, SessionManager
+from ..engine.manager import SessionManager
 from ..engine.render import render_png
 from ..engine.session import Session
 from ..gan.config import GanConfig, deep_merge
@@ -102,13 +102,11 @@ def _create_pretrained(body: CreateSession, manager: SessionManager) -> dict:
         raise RequestValidationError([{"loc": ["body", "pretrained"], "type": "value_error",
                                        "msg": "a pretrained start takes no preset or config"}])
     try:
-        trainer = pretrained.load(body.dataset, manager.device)
-        s = manager.adopt(trainer)
+        with creating():
+            s = manager.adopt(pretrained.load(body.dataset, manager.device))
     except FileNotFoundError as exc:
         raise RequestValidationError([{"loc": ["body", "pretrained"], "type": "value_error",
                                        "msg": str(exc)}]) from None
-    except SessionLimitError as exc:
-        raise HTTPException(429, str(exc)) from None
     s.keep = body.keep
     return created(s)
 

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.checkpoint import CheckpointError
-from ..engine.manager import SessionLimitError, SessionManager, token_matches
+from ..engine.manager import SessionManager, token_matches
 from ..engine.session import Session
-from ..engine.limits import LimitError
 from ..gan.images.checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
-from .deps import created, get_manager, readable_session, writable_session
+from .deps import created, creating, get_manager, readable_session, writable_session
 from .routes import run
 from .uploads import MAX_CSV_BYTES, MAX_POINTS, PointsError, check_points, parse_csv
 
@@ -121,11 +120,8 @@ async def load_checkpoint(request: Request, manager: SessionManager = Depends(ge
     """A new session from an uploaded checkpoint; it resumes exactly where the file left off."""
     data = await _body(request, MAX_UPLOAD)
     try:
-        s = await asyncio.to_thread(manager.load, data)
+        with creating(("body",)):
+            s = await asyncio.to_thread(manager.load, data)
     except CheckpointError as exc:
         raise HTTPException(422, [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]) from None
-    except SessionLimitError as exc:
-        raise HTTPException(429, str(exc)) from None
-    except LimitError as exc:
-        raise HTTPException(422, exc.detail()) from None
     return created(s)

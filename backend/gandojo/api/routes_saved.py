@@ -12,12 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.checkpoint import CheckpointError
-from ..engine.limits import LimitError
-from ..engine.manager import SessionLimitError, SessionManager
+from ..engine.manager import SessionManager
 from ..engine.session import Session
 from ..engine.store import (NAME_RE, BadCheckpoint, BadName, NotOwner, NotSaved, SessionStore,
                             StoreError, StoreFull, token_hash)
-from .deps import bearer, created, get_manager, writable_session
+from .deps import bearer, created, creating, get_manager, writable_session
 from .schemas import Problem
 
 router = APIRouter(prefix="/api", tags=["saved sessions"])
@@ -105,15 +104,12 @@ async def resume_saved(name: str = NameParam, store: SessionStore = Depends(get_
     With the saving session's token as Bearer, the new session may also replace the saved entry."""
     try:
         data, entry = await asyncio.to_thread(store.load, name)
-        s = await asyncio.to_thread(manager.load, data)
+        with creating(("body",)):
+            s = await asyncio.to_thread(manager.load, data)
     except StoreError as exc:
         raise _http(exc) from None
     except CheckpointError as exc:
         raise HTTPException(409, f"{name!r} cannot be resumed: {exc}") from None
-    except SessionLimitError as exc:
-        raise HTTPException(429, str(exc)) from None
-    except LimitError as exc:
-        raise HTTPException(422, exc.detail()) from None
     s.saved_as = name
     owner = entry["owner"]
     if cred and isinstance(owner, str) and compare_digest(owner, token_hash(cred.credentials)):
