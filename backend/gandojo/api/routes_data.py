@@ -1,4 +1,4 @@
-"""REST routes for data in and out of a session: drawn/CSV points, DRS, lockstep, checkpoints."""
+"""REST routes for data: drawn/CSV points, DRS, lockstep, checkpoints, and a full image dataset's download."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..engine import datafetch
 from ..engine.checkpoint import CheckpointError
 from ..engine.manager import SessionManager, token_matches
 from ..engine.session import Session
 from ..gan.images.checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
+from ..gan.images.data import DATASETS as IMAGE_DATASETS
 from .deps import created, creating, get_manager, readable_session, writable_session
 from .routes import run
 from .uploads import MAX_CSV_BYTES, MAX_POINTS, PointsError, check_points, parse_csv
@@ -122,6 +124,20 @@ async def load_checkpoint(request: Request, manager: SessionManager = Depends(ge
     try:
         with creating(("body",)):
             s = await asyncio.to_thread(manager.load, data)
-    except CheckpointError as exc:
-        raise HTTPException(422, [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]) from None
+    except CheckpointError as exc:  # `loc` names the tensor or metadata field to blame
+        loc = ["body", *([exc.entry] if exc.entry else [])]
+        raise HTTPException(422, [{"loc": loc, "msg": str(exc), "type": "value_error"}]) from None
     return created(s)
+
+
+@router.post("/datasets/{name}/download", status_code=202)
+def download_dataset(name: str, request: Request, manager: SessionManager = Depends(get_manager)) -> dict:
+    """Start (or join) the checksummed download of the full image dataset `name` (MNIST or
+    Fashion-MNIST, 70,000 images) into the server's data directory; poll `GET /api/jobs/{job}`.
+    A failure (offline, say) ends the job with one readable sentence; the data in use stays."""
+    if name not in IMAGE_DATASETS:
+        raise HTTPException(404, f"no image dataset {name!r}; known: {', '.join(IMAGE_DATASETS)}")
+    raw = request.app.state.settings.data_mirrors
+    mirrors = tuple(m.strip() for m in raw.split(",") if m.strip()) or None
+    job = datafetch.start_download(manager.jobs, name, manager.data_root, mirrors)
+    return job.describe()

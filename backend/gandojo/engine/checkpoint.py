@@ -10,6 +10,7 @@ the header check (`metadata` tells the kinds apart) and load through `image_from
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -22,20 +23,32 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from ..gan.config import GanConfig
-from ..gan.datasets import CUSTOM, get_dataset, points_dataset
+from ..gan.datasets import CUSTOM, DATASETS, get_dataset, points_dataset
 from ..gan.images.checkpoint import FORMAT as IMAGE_FORMAT
 from ..gan.images.checkpoint import load_checkpoint_bytes
 from ..gan.images.data import load_split
 from ..gan.images.idx import DataError
 from ..gan.images.trainer import ImageTrainer
+from ..gan.tensor_check import (EntryError, check_opt_states, check_tensors, exact,
+                                opt_entry_spec)
 from ..gan.trainer import Trainer2D
+from .safetensors_header import MAX_HEADER, HeaderError, parse_header, tensor_specs
 
 FORMAT = "gandojo-checkpoint-1"
 MAX_BYTES = 32 * 1024 * 1024
+MAX_POINTS = 10_000  # drawn / uploaded points (api/uploads.py checks uploads with the same bounds)
+MAX_ABS = 1e6  # their coordinates
+MAX_SEED = 2**62
+MAX_COUNT = 2**62  # iteration and the other counters
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded; the message says why."""
+    """A checkpoint that cannot be loaded; the message says why, `entry` names the tensor or
+    metadata field to blame (None: the file as a whole)."""
+
+    def __init__(self, msg: str, entry: str | None = None) -> None:
+        self.entry = entry
+        super().__init__(msg)
 
 
 def _opt_state(prefix: str, opt: torch.optim.Optimizer, tensors: dict) -> dict[str, Any]:
@@ -76,22 +89,16 @@ def to_bytes(t: Trainer2D) -> bytes:
     return st_save(tensors, metadata=meta)
 
 
-def _header_metadata(data: bytes, formats: tuple[str, ...] = (FORMAT,)) -> dict[str, str]:
-    """The safetensors header's metadata (parsed as JSON, nothing unpickled) of one of `formats`."""
-    if len(data) < 8:
-        raise CheckpointError("not a safetensors file: shorter than its 8-byte header length")
-    n = int.from_bytes(data[:8], "little")
-    if n > min(len(data) - 8, 1 << 20):
-        raise CheckpointError("not a safetensors file: header length out of range")
+def _header(data: bytes, formats: tuple[str, ...] = (FORMAT,)) -> dict[str, Any]:
+    """The safetensors header (safetensors_header: the parser the store uses too)."""
     try:
-        header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"not a safetensors file: header is not JSON ({exc})") from None
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") not in formats:
-        raise CheckpointError("not a GAN Dojo checkpoint: metadata.format must be "
-                              + " or ".join(map(repr, formats)))
-    return meta
+        return parse_header(data[:8 + MAX_HEADER], len(data), formats)
+    except HeaderError as exc:
+        raise CheckpointError(str(exc)) from None
+
+
+def _header_metadata(data: bytes, formats: tuple[str, ...] = (FORMAT,)) -> dict[str, str]:
+    return _header(data, formats)["__metadata__"]
 
 
 def metadata(data: bytes) -> dict[str, str]:
@@ -106,6 +113,8 @@ def image_from_bytes(data: bytes, data_root: str | os.PathLike | None,
     name = _header_metadata(data, (IMAGE_FORMAT,)).get("dataset", "")
     try:
         return load_checkpoint_bytes(data, load_split(name, "train", data_root), device)
+    except EntryError as exc:
+        raise CheckpointError(f"image checkpoint of {name!r}: {exc}", exc.entry) from None
     except (DataError, KeyError) as exc:
         why = exc.args[0] if exc.args else type(exc).__name__  # KeyError's str() adds quotes
         raise CheckpointError(f"image checkpoint of {name!r}: {why}") from None
@@ -119,33 +128,125 @@ def _load_opt(opt: torch.optim.Optimizer, meta: dict, tensors: dict) -> None:
     opt.load_state_dict({"state": state, "param_groups": opt.state_dict()["param_groups"]})
 
 
+def _int(meta: dict[str, str], key: str, hi: int = MAX_COUNT) -> int:
+    try:
+        value = int(meta[key])
+    except KeyError:
+        raise EntryError(f"metadata.{key}", "missing") from None
+    except ValueError:
+        raise EntryError(f"metadata.{key}", f"{meta[key][:40]!r} is not an integer") from None
+    if not 0 <= value <= hi:
+        raise EntryError(f"metadata.{key}", f"{value} is outside 0..{hi}")
+    return value
+
+
+def _view(raw: str | None) -> tuple:
+    """((x0, x1), (y0, y1)), finite, within ±MAX_ABS and ordered."""
+    try:
+        view = json.loads(raw) if raw is not None else None
+        (x0, x1), (y0, y1) = view
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                 and abs(v) <= MAX_ABS for v in (x0, x1, y0, y1)) and x0 < x1 and y0 < y1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise EntryError("metadata.view", f"must be [[x0, x1], [y0, y1]] with finite x0 < x1 and "
+                         f"y0 < y1 within ±{MAX_ABS:g}, not {str(raw)[:60]}")
+    return ((float(x0), float(x1)), (float(y0), float(y1)))
+
+
+def _points_shape(shape: list[int]) -> str | None:
+    if len(shape) == 2 and shape[1] == 2 and 1 <= shape[0] <= MAX_POINTS:
+        return None
+    return f"must hold 1 to {MAX_POINTS} points of [x, y] (shape [N, 2]), not {shape}"
+
+
+def _points(header: dict, tensors: dict, name: str, view: tuple):
+    """The drawn / uploaded dataset of a checkpoint: 1..MAX_POINTS finite points in bounds."""
+    spec = tensor_specs(header).get("dataset.points")
+    why = "missing" if spec is None else (
+        f"must be F32, not {spec[0]}" if spec[0] != "F32" else _points_shape(spec[1]))
+    points = tensors.get("dataset.points")
+    if not why and not (torch.isfinite(points).all() and points.abs().max() <= MAX_ABS):
+        why = f"points must be finite and within ±{MAX_ABS:g}"
+    if why:
+        raise EntryError("dataset.points", why)
+    return points_dataset(points, name, view=view)
+
+
+def _check_opt_meta(opts: dict[str, torch.optim.Optimizer], meta: dict, found: dict) -> None:
+    """The optimizers' layout: known parameters and keys, tensors that exist, finite numbers."""
+    names = set()
+    for prefix, opt in opts.items():
+        entries = meta.get(prefix)
+        if not isinstance(entries, dict):
+            raise EntryError(f"metadata.optimizers.{prefix}", "missing or not an object")
+        for idx, entry in entries.items():
+            if not isinstance(entry, dict):
+                raise EntryError(f"metadata.optimizers.{prefix}.{idx}", "not an object")
+            for key, v in entry.items():
+                name = f"{prefix}.{idx}.{key}"
+                opt_entry_spec(opt, name, str(idx), key)  # known parameter and state key
+                names.add(name)
+                if v == {"tensor": name} and name in found:
+                    continue
+                value = v.get("value", "") if isinstance(v, dict) and len(v) == 1 else ""
+                if not (value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                          and math.isfinite(value))):
+                    raise EntryError(f"metadata.optimizers.{name}", "must name its tensor "
+                                     f"{name!r} or hold a finite number")
+    check_opt_states(opts, names)
+
+
+def _check_2d(t: Trainer2D, header: dict, opts_meta: dict, custom: bool) -> None:
+    """Every tensor of the file against the trainer built from its config (EntryError)."""
+    found = tensor_specs(header)
+    fixed = {"rng.state": ("U8", exact(list(t.rng.get_state().shape))),
+             "losses._loss_d": ("F32", exact([1])), "losses._loss_g": ("F32", exact([1]))}
+    if custom:
+        fixed["dataset.points"] = ("F32", _points_shape)
+    opts = {"opt_g": t.opt_g, "opt_d": t.opt_d}
+    check_tensors(found, {"G": t.G, "D": t.D}, opts, fixed,
+                  {"rng.state", *(["dataset.points"] if custom else [])})
+    _check_opt_meta(opts, opts_meta, found)
+
+
 def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Trainer2D:
-    """Rebuild a trainer from checkpoint bytes; CheckpointError names what is wrong."""
+    """Rebuild a trainer from checkpoint bytes; CheckpointError names what is wrong (`entry`:
+    the tensor or metadata field, when one is to blame)."""
     if len(data) > MAX_BYTES:
         raise CheckpointError(f"checkpoint of {len(data)} bytes is over the {MAX_BYTES}-byte limit")
-    meta = _header_metadata(data)
+    header = _header(data)
+    meta = header["__metadata__"]
     try:
-        tensors = st_load(data)
         config = GanConfig.model_validate_json(meta["config"])
-        seed, iteration = int(meta["seed"]), int(meta["iteration"])
-        name = meta["dataset"]
-        if name in CUSTOM:
-            view = tuple(tuple(v) for v in json.loads(meta["view"]))
-            dataset = points_dataset(tensors["dataset.points"], name, view=view)
-        else:
-            dataset = get_dataset(name)
+        seed, iteration = _int(meta, "seed", MAX_SEED), _int(meta, "iteration")
+        name = meta.get("dataset", "")
+        custom = name in CUSTOM
+        if not custom and name not in DATASETS:
+            raise EntryError("metadata.dataset", f"{name[:40]!r} is not a dataset of this server")
+        view = _view(meta.get("view")) if custom else None
+        try:
+            opts_meta = json.loads(meta["optimizers"])
+        except (KeyError, ValueError):
+            raise EntryError("metadata.optimizers", "missing or not JSON") from None
+        if not isinstance(opts_meta, dict):
+            raise EntryError("metadata.optimizers", "not an object")
+        tensors = st_load(data)
+        dataset = _points(header, tensors, name, view) if custom else get_dataset(name)
         t = Trainer2D(dataset, config, seed, device)
+        _check_2d(t, header, opts_meta, custom)
         for net, module in (("G", t.G), ("D", t.D)):
             module.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith(f"{net}.")})
-        opts = json.loads(meta["optimizers"])
-        _load_opt(t.opt_g, opts["opt_g"], tensors)
-        _load_opt(t.opt_d, opts["opt_d"], tensors)
-        t.rng.set_state(tensors["rng.state"].to(torch.uint8))
-    except CheckpointError:
-        raise
+        _load_opt(t.opt_g, opts_meta["opt_g"], tensors)
+        _load_opt(t.opt_d, opts_meta["opt_d"], tensors)
+        t.rng.set_state(tensors["rng.state"])
+    except EntryError as exc:
+        raise CheckpointError(str(exc), exc.entry) from None
     except ValidationError as exc:
-        raise CheckpointError(f"checkpoint config is invalid: {exc.errors()[0]['loc']}: "
-                              f"{exc.errors()[0]['msg']}") from None
+        err = exc.errors()[0]
+        raise CheckpointError(f"checkpoint config is invalid: {err['loc']}: {err['msg']}",
+                              "metadata.config") from None
     except (SafetensorError, KeyError, ValueError, RuntimeError, TypeError) as exc:
         raise CheckpointError(f"checkpoint is malformed: {type(exc).__name__}: {exc}") from None
     t.iteration = iteration

@@ -24,13 +24,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import safetensors_header
 from .checkpoint import write_atomic
 
 log = logging.getLogger("gandojo.store")
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 SUFFIX = ".safetensors"
 SAVED_KEY = "gandojo_saved"
-MAX_HEADER = 1 << 20
+MAX_HEADER = safetensors_header.MAX_HEADER
 MAX_FILE = 256 * 1024 * 1024  # the largest checkpoint of any kind (image GANs)
 TEMP_PREFIX = "."  # checkpoint.write_atomic's temporary files are dot-files next to the target
 
@@ -72,28 +73,10 @@ def check_name(name: str) -> str:
 def parse_header(head: bytes, size: int) -> dict[str, Any]:
     """The JSON header of a safetensors file of `size` bytes starting with `head`; checks that the
     tensors' offsets cover the data exactly (a truncated or padded file is refused)."""
-    if len(head) < 8:
-        raise BadCheckpoint("shorter than the 8-byte header length")
-    n = int.from_bytes(head[:8], "little")
-    if n > MAX_HEADER or 8 + n > len(head):
-        raise BadCheckpoint("header length out of range")
     try:
-        header = json.loads(head[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadCheckpoint(f"header is not JSON ({exc})") from None
-    if not isinstance(header, dict):
-        raise BadCheckpoint("header is not a JSON object")
-    try:
-        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"),
-                  default=0)
-    except (TypeError, KeyError, IndexError, ValueError):
-        raise BadCheckpoint("header has a tensor entry without data_offsets") from None
-    if 8 + n + end != size:
-        raise BadCheckpoint(f"file is {size} bytes, its header describes {8 + n + end}")
-    meta = header.get("__metadata__")
-    if not isinstance(meta, dict) or not str(meta.get("format", "")).startswith("gandojo-"):
-        raise BadCheckpoint("not a GAN Dojo checkpoint (no gandojo-* format in its metadata)")
-    return header
+        return safetensors_header.parse_header(head, size)
+    except safetensors_header.HeaderError as exc:
+        raise BadCheckpoint(str(exc)) from None
 
 
 def with_metadata(data: bytes, extra: dict[str, str]) -> bytes:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
+from ..tensor_check import EntryError, check_opt_states, check_tensors
 from .config import ImageGanConfig
 from .data import ImageData
 from .idx import DataError, atomic_write
@@ -24,6 +25,7 @@ from .trainer import ImageTrainer
 
 FORMAT = "gandojo-image-checkpoint-1"
 MAX_BYTES = 256 * 1024 * 1024
+MAX_COUNT = 2**62  # seed, iteration and the other counters
 
 
 def _opt_tensors(prefix: str, opt: torch.optim.Optimizer, out: dict[str, torch.Tensor]) -> None:
@@ -106,12 +108,36 @@ def _set_rng(g: torch.Generator, state: torch.Tensor) -> None:
         pass
 
 
+def _count(meta: dict[str, str], key: str) -> int:
+    """A non-negative integer of the metadata (EntryError naming it otherwise)."""
+    try:
+        value = int(meta[key])
+    except KeyError:
+        raise EntryError(f"metadata.{key}", "missing") from None
+    except ValueError:
+        raise EntryError(f"metadata.{key}", f"{meta[key][:40]!r} is not an integer") from None
+    if not 0 <= value <= MAX_COUNT:
+        raise EntryError(f"metadata.{key}", f"{value} is outside 0..{MAX_COUNT}")
+    return value
+
+
+def _check_entries(t: ImageTrainer, fh) -> None:
+    """Every tensor's dtype and shape against the models and optimizers of `t` (EntryError)."""
+    found = {k: (fh.get_slice(k).get_dtype(), list(fh.get_slice(k).get_shape())) for k in fh.keys()}
+    one_d = lambda shape: None if len(shape) == 1 else f"must be 1-D, not {shape}"  # noqa: E731
+    fixed = {"rng.train": ("U8", one_d), "rng.sample": ("U8", one_d), "data.perm": ("I64", one_d)}
+    opts = {"opt_g": t.opt_g, "opt_d": t.opt_d}
+    check_tensors(found, {"G": t.G, "D": t.D}, opts, fixed, {"rng.train", "rng.sample"})
+    check_opt_states(opts, set(found))
+
+
 def load_checkpoint(path: str | os.PathLike, data: ImageData,
                     device: str | torch.device = "cpu") -> ImageTrainer:
     """An ImageTrainer restored from `path`, training on `data` (the checkpoint's dataset).
 
     Weights, optimizer states, RNGs and counters continue exactly where they were when `data`
-    is the same split the checkpoint was written with; DataError names the file on any mismatch.
+    is the same split the checkpoint was written with; DataError names the file on any mismatch,
+    EntryError the tensor or metadata field whose dtype, shape or value does not fit.
     """
     path = Path(path)
     meta = read_metadata(path)
@@ -119,8 +145,11 @@ def load_checkpoint(path: str | os.PathLike, data: ImageData,
         raise DataError(f"{path}: a checkpoint of {meta.get('dataset')!r}, not of {data.name!r}")
     try:
         config = ImageGanConfig.model_validate_json(meta["config"])
-        t = ImageTrainer(data, config, int(meta["seed"]), device)
+        counts = {k: _count(meta, k) for k in ("seed", "iteration", "images_seen", "position",
+                                                "train_count")}
+        t = ImageTrainer(data, config, counts["seed"], device)
         with safe_open(str(path), framework="pt") as fh:
+            _check_entries(t, fh)
             for net, module in (("G", t.G), ("D", t.D)):
                 sd = {k[len(net) + 1:]: fh.get_tensor(k) for k in fh.keys() if k.startswith(net + ".")}
                 module.load_state_dict(sd, strict=True)
@@ -128,12 +157,13 @@ def load_checkpoint(path: str | os.PathLike, data: ImageData,
             _load_opt("opt_d", t.opt_d, fh)
             _set_rng(t.rng, fh.get_tensor("rng.train"))
             _set_rng(t.sample_rng, fh.get_tensor("rng.sample"))
-            keys = set(fh.keys())
-            if "data.perm" in keys and int(meta["train_count"]) == data.count:
+            if "data.perm" in set(fh.keys()) and counts["train_count"] == data.count:
                 perm = fh.get_tensor("data.perm").long()
-                if perm.shape == (data.count,):
-                    t.set_data_order(perm, int(meta["position"]))
-        t.iteration, t.images_seen = int(meta["iteration"]), int(meta["images_seen"])
+                if torch.equal(perm.sort().values, torch.arange(data.count)):  # a permutation
+                    t.set_data_order(perm, min(counts["position"], data.count))
+        t.iteration, t.images_seen = counts["iteration"], counts["images_seen"]
+    except EntryError:
+        raise
     except (KeyError, ValueError, RuntimeError, SafetensorError, ValidationError) as exc:
         raise DataError(f"{path}: cannot restore it ({type(exc).__name__}: {exc})") from None
     return t
