@@ -14,10 +14,10 @@ RUN pip install "torch==${TORCH_VERSION}" ${TORCH_INDEX:+--index-url "$TORCH_IND
 COPY pyproject.toml README.md ./
 COPY backend ./backend
 COPY frontend ./frontend
-# the project (pretrained/*.safetensors are package data); torch==TORCH_VERSION satisfies torch>=2.3
+# the project (pretrained/*.safetensors and the embedded MNIST / Fashion-MNIST are package data); torch==TORCH_VERSION satisfies torch>=2.3
 RUN pip install . && useradd --create-home --uid 10001 gandojo \
     && mkdir -p /data/saved /data/datasets && chown -R gandojo /data
-ENV GANDOJO_FRONTEND=/app/frontend GANDOJO_SAVE_DIR=/data/saved GANDOJO_DATA=/data/datasets
+ENV GANDOJO_FRONTEND=/app/frontend GANDOJO_SAVE_DIR=/data/saved GANDOJO_DATA_DIR=/data/datasets
 USER gandojo
 VOLUME ["/data"]
 EXPOSE 8000

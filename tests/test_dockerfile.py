@@ -201,4 +201,8 @@ def test_the_copied_context_builds_a_package_with_the_pretrained_models(tmp_path
     shipped = {f"gandojo/pretrained/{p.name}"
                for p in (ROOT / "backend/gandojo/pretrained").glob("*.safetensors")}
     assert shipped and shipped <= names and "gandojo/api/app.py" in names
+    embedded = {f"gandojo/datasets/embedded/{p.relative_to(ROOT / 'backend/gandojo/datasets/embedded').as_posix()}"
+                for p in (ROOT / "backend/gandojo/datasets/embedded").glob("*/*.gz")}
+    assert len(embedded) == 8 and embedded <= names  # MNIST + Fashion-MNIST work on first start
+    assert "gandojo/datasets/embedded/SHA256SUMS" in names and "gandojo/cli/__init__.py" in names
     assert (app / "frontend" / "index.html").is_file()  # served from GANDOJO_FRONTEND=/app/frontend

@@ -43,7 +43,8 @@ class Settings:
     frontend_dir: Path = field(default_factory=_default_frontend)
     save_dir: Path = field(default_factory=_default_save_dir)  # POST .../save, GET /api/saved
     max_saved: int = 1000  # saved sessions in save_dir
-    data_dir: str = ""  # image datasets (--data-dir, GANDOJO_DATA_DIR; empty: $GANDOJO_DATA, else the cache)
+    data_dir: str = ""  # image datasets (--data-dir, GANDOJO_DATA_DIR; empty: gandojo.datasets.paths.data_dir)
+    data_mirrors: str = ""  # comma-separated base URLs for "Get the full dataset" (empty: the published mirrors)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

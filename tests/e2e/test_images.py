@@ -237,7 +237,7 @@ def test_an_image_dataset_in_the_url_opens_the_image_view(page, server):
 
 
 def test_an_image_dataset_missing_on_the_server_is_greyed_out_and_says_how_to_get_it(browser, make_server, tmp_path):
-    base = make_server(GANDOJO_DATA=tmp_path)  # an empty data directory: no MNIST
+    base = make_server(GANDOJO_DATA=tmp_path, GANDOJO_EMBEDDED=0)  # an empty data directory, no embedded default
     context = browser.new_context(viewport=VIEWPORT)
     try:
         p = context.new_page()

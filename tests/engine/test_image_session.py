@@ -156,7 +156,8 @@ def test_play_paces_frames_and_reports_rate_and_eta(make):
     assert seq <= 20
 
 
-def test_reset_to_missing_data_names_the_dataset(image_data_root, tmp_path):
+def test_reset_to_missing_data_names_the_dataset(image_data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANDOJO_EMBEDDED", "0")  # no embedded default either
     real = load_split("mnist", "train", image_data_root)
     data = from_arrays(real.images, real.labels, name="fashion-mnist")  # in memory
     s = ImageSession("x", "tok", ImageTrainer(data, default_image_config(batch_size=16), 2),

@@ -52,7 +52,8 @@ def datasets(manager: SessionManager = Depends(get_manager)) -> dict:
 
     return {"default": "gaussians", "default_config": GanConfig().model_dump(), "datasets": [
         {"name": d.name, "title": d.title, "view": {"x": list(d.view[0]), "y": list(d.view[1])},
-         "modes_total": d.modes_total} for d in DATASETS.values()], **image_catalog(manager.data_root)}
+         "modes_total": d.modes_total} for d in DATASETS.values()],
+        **image_catalog(manager.data_root, manager.jobs)}
 
 
 @router.get("/presets")

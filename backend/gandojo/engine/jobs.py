@@ -30,6 +30,10 @@ class JobBusyError(RuntimeError):
     """The session already runs a job."""
 
 
+class JobFailed(Exception):
+    """Raised by a job function to fail with a message meant for people, shown as it is."""
+
+
 @dataclass
 class Job:
     id: str
@@ -125,6 +129,8 @@ class JobRegistry:
             job.state, job.progress, job.message = "done", 1.0, "done"
         except JobCancelled:
             job.state, job.message = "cancelled", "cancelled"
+        except JobFailed as exc:
+            job.state, job.message = "failed", str(exc)
         except Exception as exc:  # reported to whoever asks; the server carries on
             job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
         job.finished_at = time.monotonic()

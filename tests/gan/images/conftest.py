@@ -30,5 +30,8 @@ def tiny_classifier(train_data, test_data) -> FeatureClassifier:
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path, monkeypatch):
-    """No test reads or writes the user's real data cache."""
+    """No test reads or writes the user's real data cache, and none falls back on the embedded
+    default unless it asks for it (tests/datasets covers that), so "no data" stays testable."""
+    monkeypatch.delenv("GANDOJO_DATA_DIR", raising=False)
     monkeypatch.setenv("GANDOJO_DATA", str(tmp_path / "gandojo-data"))
+    monkeypatch.setenv("GANDOJO_EMBEDDED", "0")

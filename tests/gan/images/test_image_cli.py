@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from image_fixtures import synthetic_digits, write_source
 
-from gandojo import images_cli
+from gandojo.cli import images as images_cli
 
 
 def _run(*argv):

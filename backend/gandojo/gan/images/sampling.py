@@ -34,6 +34,12 @@ class DrsSamples:
     complete: bool  # False when max_draws ran out before n were accepted
 
 
+def drs_message(accepted: int, n: int, drawn: int) -> str:
+    """'DRS: 10,000/10,000 kept (10,010 of 21,000 drawn accepted)': the kept count never exceeds n
+    (the last batch may accept more than are still needed; the extra are dropped)."""
+    return f"DRS: {min(accepted, n):,}/{n:,} kept ({accepted:,} of {drawn:,} drawn accepted)"
+
+
 def drs_sample(trainer, n: int, percentile: float = 95.0, burn_in: int = 1000, batch: int = 500,
                max_draws: int | None = None, generator: torch.Generator | None = None,
                progress: Progress | None = None) -> DrsSamples:
@@ -63,7 +69,7 @@ def drs_sample(trainer, n: int, percentile: float = 95.0, burn_in: int = 1000, b
             keep_labels.append(labels.cpu()[mask])
         accepted += int(mask.sum())
         if progress:
-            progress(min(1.0, accepted / n), f"DRS: {accepted}/{n} accepted of {drawn} drawn")
+            progress(min(1.0, accepted / n), drs_message(accepted, n, drawn))
     images = torch.cat(keep)[:n] if keep else torch.zeros(0, 28, 28)
     labels = torch.cat(keep_labels)[:n] if keep_labels else None
     return DrsSamples(images, labels, accepted / max(1, drawn), drawn, running, gamma, accepted >= n)
