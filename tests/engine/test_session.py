@@ -3,6 +3,7 @@
 import threading
 import time
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -82,6 +83,10 @@ def test_nan_pauses_with_a_reason(session):
     assert wait_for(lambda: not session.running, 20)
     assert "diverged" in session.paused_reason
     assert wait_for(lambda: any(m.get("type") == "state" and not m["running"] for m in c.sub.messages))
+    frame = decode(session.latest()[1])  # the frame at the pause: the last finite one, paused
+    assert frame.header["paused_reason"] == session.paused_reason and not frame.header["running"]
+    assert frame.header["diverged_at"] == session.trainer.iteration
+    assert all(np.isfinite(v).all() for v in frame.sections.values()), "all-NaN sections sent"
 
 
 def test_reset_with_new_dataset_and_seed(session):

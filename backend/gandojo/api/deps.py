@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -35,6 +36,7 @@ def writable_session(session: Session = Depends(readable_session),
         raise HTTPException(403, "this is the session's viewer token: it can watch, not control")
     if not token_matches(session, cred.credentials):
         raise HTTPException(403, "the token does not belong to this session")
+    session.last_active = time.monotonic()  # a call with the token is activity (a read is not)
     return session
 
 

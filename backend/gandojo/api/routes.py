@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from .. import __version__
-from ..engine.base import InputError
+from ..engine.base import InputError, SessionEnded
+from ..engine.loop import CommandFailed
 from ..engine.limits import LimitError
 from ..engine.manager import SessionManager
 from ..engine.render import render_png
@@ -39,6 +40,10 @@ async def run(fut: Future, prefix: tuple = ("body",)) -> Any:
     except InputError as exc:
         raise RequestValidationError([{"loc": [*prefix, exc.field], "msg": str(exc),
                                        "type": "value_error"}]) from None
+    except SessionEnded as exc:  # deleted while this call waited in its queue
+        raise HTTPException(410, str(exc)) from None
+    except CommandFailed as exc:  # the session paused; it still answers
+        raise HTTPException(409, str(exc)) from None
 
 
 @router.get("/health")

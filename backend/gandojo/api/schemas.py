@@ -142,5 +142,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": text} for code, text in (
         (400, "malformed request (e.g. a body that is not JSON)"), (401, "token or password missing"),
         (403, "wrong token, or a viewer token on a control call"), (404, "no such session / saved name"),
-        (409, "conflicts with the current state"), (413, "body over its size limit"),
+        (409, "conflicts with the current state"), (410, "the session ended meanwhile"),
+        (413, "body over its size limit"),
         (422, "a field outside its bounds; `detail` names it"), (429, "too many sessions"))}

@@ -8,6 +8,7 @@ Subclasses (2D `Session`, `ImageSession`) provide `info`, `state`, `hello` and `
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import threading
@@ -16,14 +17,25 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
+import numpy as np
+
 from .fanout import FanOut, Subscriber
 from .frames import Frame
 from .limits import Limits, check_steps
 from .loop import WorkerLoop
 
+log = logging.getLogger("gandojo.session")
+
 
 class CommandUnavailable(ValueError):
     """A command this kind of session does not have (e.g. slow motion on an image session)."""
+
+
+class SessionEnded(RuntimeError):
+    """A command for a session that was deleted or reaped meanwhile (the API answers 410)."""
+
+
+READ_ONLY = {"snapshot", "publish", "checkpoint"}  # commands that are not activity (idle reaper)
 
 
 class InputError(ValueError):
@@ -45,6 +57,7 @@ class BaseSession(WorkerLoop):
     keep = False  # the idle reaper saves it to the store (engine/store.py) before ending it
     saved_as: str | None = None  # the name it was last saved or resumed as
     save_owner: str | None = None  # owner hash of a saved entry it may replace (resumed by its owner)
+    _last_finite: Frame | None = None  # the last frame built while the losses were finite
 
     def __init__(self, sid: str, token: str, trainer: Any, fps: int, max_fps: int) -> None:
         self.id, self.token = sid, token
@@ -58,6 +71,8 @@ class BaseSession(WorkerLoop):
         self._deferred: deque = deque()  # commands that arrived mid-iteration in slow motion
         self._fan = FanOut()
         self._closed = False
+        self._ended = False  # set (under _ending) once close() has failed what was left queued
+        self._ending = threading.Lock()
         self._rate = (time.perf_counter(), 0)
 
     def _start(self) -> None:
@@ -71,8 +86,13 @@ class BaseSession(WorkerLoop):
         if fn is None:  # the API answers 409 (REST) or an error message (websocket)
             raise CommandUnavailable(f"command {name!r} is not available in {self.kind} sessions")
         fut: Future = Future()
-        self.last_active = time.monotonic()
-        self._cmds.put((name, fn, kwargs, fut))
+        if name not in READ_ONLY:  # reads (snapshots, checkpoints, a new viewer) keep nothing alive
+            self.last_active = time.monotonic()
+        with self._ending:
+            if self._ended:  # close() failed what was queued; nothing would run this either
+                fut.set_exception(SessionEnded(f"session {self.id} has ended"))
+            else:
+                self._cmds.put((name, fn, kwargs, fut))
         return fut
 
     def subscribe(self, sub: Subscriber) -> None:
@@ -81,7 +101,8 @@ class BaseSession(WorkerLoop):
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self._fan.remove(sub)
-        self.last_active = time.monotonic()
+        if not sub.viewer:  # the controlling page left: the idle clocks start from now
+            self.last_active = time.monotonic()
 
     @property
     def subscriber_count(self) -> int:
@@ -116,13 +137,15 @@ class BaseSession(WorkerLoop):
         self._thread.join(timeout=5)
         # the sockets still watching say so and close (code 4404): viewers learn it at once
         self._fan.broadcast({"type": "ended", "detail": f"session {self.id} has ended"})
-        while True:  # nobody will run what is still queued: fail it instead of leaving it hanging
-            try:
-                *_, fut = self._deferred.popleft() if self._deferred else self._cmds.get_nowait()
-            except queue.Empty:
-                break
-            if fut.set_running_or_notify_cancel():
-                fut.set_exception(RuntimeError(f"session {self.id} has ended"))
+        with self._ending:  # nobody will run what is still queued: fail it, never leave it hanging
+            self._ended = True
+            while True:
+                try:
+                    *_, fut = self._deferred.popleft() if self._deferred else self._cmds.get_nowait()
+                except queue.Empty:
+                    break
+                if fut.set_running_or_notify_cancel():
+                    fut.set_exception(SessionEnded(f"session {self.id} has ended"))
 
     # ------------------------------------------------------------ commands (worker thread)
     def _cmd_play(self) -> dict:
@@ -143,8 +166,27 @@ class BaseSession(WorkerLoop):
         return self._build()
 
     def _cmd_publish(self) -> None:
+        """Publish a frame to the watchers; a frame that cannot be built pauses the session (the
+        command that changed something still answers)."""
         if self._fan:
-            self._publish(self._build())
+            try:
+                self._publish(self._finite_frame())
+            except Exception as exc:  # noqa: BLE001 - see _fault
+                self._fault(exc, "building a frame")
+
+    def _finite_frame(self) -> Frame:
+        """A new frame, or when its arrays are not finite (a diverging model) the last finite
+        frame again with the current state: watchers never get all-NaN sections."""
+        frame = self._build()
+        if all(np.isfinite(v).all() for v in frame.sections.values()):
+            self._last_finite = frame
+            return frame
+        last = self._last_finite
+        if last is None:
+            return frame
+        header = {**last.header, "running": self.running, "paused_reason": self.paused_reason,
+                  "diverged_at": self.trainer.iteration}
+        return Frame(header, last.sections)
 
     # ------------------------------------------------------------ internals
     def _build(self, extra: dict[str, Any] | None = None) -> Frame:
@@ -161,6 +203,20 @@ class BaseSession(WorkerLoop):
         self._broadcast(msg)
         self._cmd_publish()
         return msg
+
+    def _fault(self, exc: Exception, where: str) -> str:
+        """Pause after an unexpected error (like the NaN guard) and tell every socket why; the
+        reason is returned. Never raises, so the worker thread lives on."""
+        log.error("session %s: %s failed", self.id, where, exc_info=exc)
+        self.running = False
+        self.paused_reason = (f"paused: {where} failed ({type(exc).__name__}: {str(exc)[:200]}); "
+                              "reset, or change the settings, to go on")
+        try:
+            self._broadcast({"type": "state", **self.state()})
+            self._broadcast({"type": "event", "event": "error", "reason": self.paused_reason})
+        except Exception:  # noqa: BLE001 - state() itself failed: the log has it
+            log.exception("session %s: could not report the failure", self.id)
+        return self.paused_reason
 
     def _check_finite(self) -> bool:
         for part, value in self.trainer.losses().items():

@@ -1,5 +1,8 @@
 """The session worker loop: runs queued commands, trains in chunks, paces frames, slow motion.
 
+Nothing raised inside it ends the thread: a failing chunk or command pauses the session with the
+reason (`BaseSession._fault`), its caller gets the error, and later commands are served as usual.
+
 A mixin for Session, which provides the trainer, the command queue and the frame building.
 """
 
@@ -12,6 +15,10 @@ import torch
 
 from .slowmo import StageRecorder
 
+
+class CommandFailed(RuntimeError):
+    """A command raised unexpectedly; the session paused and the message says why (API: 409)."""
+
 MIDSTEP_SAFE = {"slowmo", "speed", "drs", "publish", "snapshot", "checkpoint"}
 
 
@@ -20,6 +27,8 @@ class WorkerLoop:
 
     batcher = None  # engine/batcher.py's Batcher, set by the manager on 2D sessions (batching on)
     batch_group = 0  # members in this session's last batched chunk (0: it trained solo)
+    compiler = None  # engine/compiler.py's StepCompiler, set by the manager on 2D sessions
+    compiled = {"state": "off", "compile_s": None, "reason": None}  # its status for this trainer
     budget = None  # engine/budget.py's FrameBudget, set by the manager: fewer frames under load
     _probed = None  # frame probes the batching group computed for this chunk (frames.build_frame)
     _frame_due: float | None = None  # when this session's next frame is due (None: no viewer)
@@ -32,14 +41,15 @@ class WorkerLoop:
         self.batch_group = self.batcher.train(self) if ok else 0
         return self.batch_group > 0
 
-    @staticmethod
-    def _run(item: tuple) -> None:
-        _, fn, kwargs, fut = item
+    def _run(self, item: tuple) -> None:
+        name, fn, kwargs, fut = item
         if fut.set_running_or_notify_cancel():
             try:
                 fut.set_result(fn(**kwargs))
-            except BaseException as exc:  # handed to the caller through the future
+            except (ValueError, LookupError) as exc:  # a refusal (bounds, names): the caller's
                 fut.set_exception(exc)
+            except Exception as exc:  # noqa: BLE001 - a failure: the session pauses with the
+                fut.set_exception(CommandFailed(self._fault(exc, f"command {name!r}")))  # reason
 
     def _drain(self, block: bool) -> None:
         while self._deferred:
@@ -61,16 +71,29 @@ class WorkerLoop:
         torch.set_num_threads(torch.get_num_threads())
         next_frame = time.perf_counter()
         while not self._closed:
-            self._drain(block=not self.running)
-            if not self.running or self._closed:
-                continue
-            if self.slowmo:
-                self._slow_iteration()
-                continue
-            next_frame = self._fast_chunk(next_frame)
-            self._probed = None  # a batch's frame probes describe the end of its chunk only
+            try:
+                self._drain(block=not self.running)
+                if not self.running or self._closed:
+                    continue
+                if self.slowmo:
+                    self._slow_iteration()
+                    continue
+                next_frame = self._fast_chunk(next_frame)
+            except Exception as exc:  # noqa: BLE001 - a dead worker would hang every later call
+                self._fault(exc, "training")
+            finally:
+                self._probed = None  # a batch's frame probes describe the end of its chunk only
+
+    def _swap_step(self) -> None:
+        """Swap the compiled step in (or out, after a shape change) when due; say so."""
+        status = self.compiler.attach(self.trainer)
+        changed, self.compiled = status["state"] != self.compiled["state"], status
+        if changed:
+            self._broadcast({"type": "state", **self.state()})
 
     def _fast_chunk(self, next_frame: float) -> float:
+        if self.compiler is not None:
+            self._swap_step()
         t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
         deadline = max(next_frame, now + 0.002) if self._fan or ipf else now + 0.05
         start = t.iteration

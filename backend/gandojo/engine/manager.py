@@ -123,11 +123,9 @@ class SessionManager:
         return s
 
     def get(self, sid: str) -> Session | None:
-        """The session `sid` (marked active: any access keeps it alive), or None."""
-        s = self._sessions.get(sid)
-        if s is not None:
-            s.last_active = time.monotonic()
-        return s
+        """The session `sid`, or None. Looking is not activity: only commands that change it
+        (and the token's mutating routes) keep it from the idle reaper."""
+        return self._sessions.get(sid)
 
     def delete(self, sid: str) -> bool:
         with self._lock:
