@@ -189,3 +189,38 @@ def test_beyond_the_protocol_cap_only_that_socket_closes(server):
         c.wait_message(lambda m: m.get("type") == "hello")
         alive(c, server)
     httpx.delete(f"{server}/api/sessions/{s['id']}", headers=auth(s))
+
+
+# ---------------------------------------------------------------- non-finite numbers in JSON
+# Python's json (and so FastAPI) reads NaN, Infinity and 1e400 as floats; each must be refused
+# with a 422 naming the field (it used to be a 500, and the keep-alive connection was reset)
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400"]
+BODIES = [  # (method, path tail ('' = POST /api/sessions), body template with {x}, field named)
+    ("POST", None, '{{"seed": {x}}}', "seed"),
+    ("POST", None, '{{"config": {{"generator": {{"lr": {x}}}}}}}', "lr"),
+    ("POST", "/step", '{{"n": {x}}}', "n"),
+    ("POST", "/reset", '{{"seed": {x}}}', "seed"),
+    ("POST", "/drs", '{{"on": true, "percentile": {x}}}', "percentile"),
+    ("POST", "/save", '{{"keep": {x}}}', "keep"),
+    ("POST", "/knob", '{{"name": {x}}}', "name"),
+    ("POST", "/link", '{{"follower": {x}, "follower_token": "t"}}', "follower"),
+    ("PUT", "/points", '{{"points": [[{x}, 0.5]]}}', "points"),
+    ("PATCH", "/config", '{{"discriminator": {{"lr": {x}}}}}', "lr"),
+]
+
+
+@pytest.mark.parametrize("method,tail,template,field", BODIES, ids=[f"{b[1] or 'create'}-{b[3]}"
+                                                                      for b in BODIES])
+def test_non_finite_numbers_in_a_json_body_get_a_422_naming_the_field(server, method, tail,
+                                                                      template, field):
+    s = create(server, seed=1, config=TINY)
+    url = f"{server}/api/sessions" + ("" if tail is None else f"/{s['id']}{tail}")
+    with httpx.Client(timeout=30) as client:  # one keep-alive connection for every case
+        for x in NON_FINITE:
+            r = client.request(method, url, content=template.format(x=x).encode(),
+                               headers={**auth(s), "content-type": "application/json"})
+            assert r.status_code == 422, (x, r.status_code, r.text)
+            detail = r.json()["detail"]
+            assert any(field in map(str, e["loc"]) for e in detail), (x, detail)
+        assert client.get(f"{server}/api/sessions/{s['id']}").status_code == 200  # still connected
+    httpx.delete(f"{server}/api/sessions/{s['id']}", headers=auth(s), timeout=30)

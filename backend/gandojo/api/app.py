@@ -6,24 +6,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from ..engine.base import CommandUnavailable
 from ..engine.limits import Limits
 from ..engine.manager import SessionManager
 from ..engine.store import SessionStore
 from ..settings import Settings
 from .schemas import ERROR_RESPONSES
-from . import routes, routes_data, routes_images, routes_saved, security, websocket
+from . import errors, routes, routes_data, routes_images, routes_saved, security, websocket
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-async def _unavailable(request: Request, exc: CommandUnavailable) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,13 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.manager = SessionManager(device, settings.max_sessions, settings.fps,
                                        settings.idle_pause_s, settings.idle_timeout_s,
                                        limits=Limits.from_settings(settings),
-                                       batching=settings.batching)
+                                       batching=settings.batching, compile=settings.compile,
+                                       compile_mode=settings.compile_mode)
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
     app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache
     app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
     app.include_router(routes.router)
     app.include_router(routes_images.router)
-    app.add_exception_handler(CommandUnavailable, _unavailable)  # e.g. a 2D-only route on images
+    errors.install(app)  # 422s valid JSON whatever was sent; engine refusals → 409
     app.include_router(routes_saved.router)
     app.include_router(websocket.router)
     app.include_router(security.router)  # /login (when --auth is set)

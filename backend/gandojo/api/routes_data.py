@@ -24,18 +24,18 @@ MAX_UPLOAD = IMAGE_CHECKPOINT_BYTES  # the largest checkpoint (images); max_uplo
 
 
 class PointsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     points: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
 
 
 class DrsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     on: bool
     percentile: float = Field(95.0, ge=1.0, le=99.9)
 
 
 class LinkBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     follower: str = Field(max_length=64)
     follower_token: str = Field(max_length=128)
 

@@ -16,7 +16,7 @@ MAX_STEP_N = 10_000
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN, Infinity: 422
 
 
 PresetName = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
@@ -42,7 +42,15 @@ class ResetBody(_Body):
     seed: Seed | None = None
 
 
-class PlayCmd(_Body):
+MAX_UNTIL = 100_000_000
+
+
+class PlayBody(_Body):
+    until: int | None = Field(None, ge=1, le=MAX_UNTIL,
+                              description="stop at this iteration exactly (after the current one)")
+
+
+class PlayCmd(PlayBody):
     cmd: Literal["play"]
 
 
