@@ -37,8 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.manager = SessionManager(device, settings.max_sessions, settings.fps,
                                        settings.idle_pause_s, settings.idle_timeout_s,
                                        limits=Limits.from_settings(settings),
-                                       batching=settings.batching, compile=settings.compile,
-                                       compile_mode=settings.compile_mode)
+                                       batching=settings.batching)
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
     app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache
     app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
