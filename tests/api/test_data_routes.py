@@ -54,6 +54,8 @@ def test_csv_upload(server):
     (b"x,y\n", "no x,y rows"),
     (b"\xff\xfe\x00", "UTF-8"),
     (b"1,2,3\n", "2 columns"),
+    (b"0.5," + b"7" * 200_000, "line 1: not an x,y row"),  # a field over csv's 131,072 limit
+    (b"1,2\n" + b" " * (1_000_000 - 4), "line 2: not an x,y row"),  # exactly 1,000,000 bytes
 ])
 def test_bad_csv_is_422_naming_the_line(server, csv, msg):
     s = create(server)

@@ -6,9 +6,9 @@ import csv
 import io
 import math
 
-MAX_POINTS = 10_000
+from ..engine.checkpoint import MAX_ABS, MAX_POINTS  # the bounds checkpoints' points meet too
+
 MAX_CSV_BYTES = 1_000_000
-MAX_ABS = 1e6
 
 
 class PointsError(ValueError):
@@ -27,6 +27,17 @@ def check_points(points: list[list[float]]) -> list[list[float]]:
     return points
 
 
+def _rows(reader):
+    """The reader's rows; a field over the csv module's limit (131,072 characters) names its line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise PointsError(f"line {reader.line_num}: not an x,y row ({exc})") from None
+
+
 def parse_csv(data: bytes) -> list[list[float]]:
     """Rows of `x,y` (an optional header row of non-numbers is skipped); errors name the line."""
     if len(data) > MAX_CSV_BYTES:
@@ -36,7 +47,8 @@ def parse_csv(data: bytes) -> list[list[float]]:
     except UnicodeDecodeError:
         raise PointsError("CSV must be UTF-8 text") from None
     points: list[list[float]] = []
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text))
+    for lineno, row in enumerate(_rows(reader), start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
