@@ -48,12 +48,6 @@ def _free(host: str, port: int) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import torch
-    import uvicorn
-
-    from ..api.app import create_app
-
-    torch.set_num_threads(args.threads)  # tiny 2D models: one thread is fastest
     settings = Settings.from_env(host=args.host, port=args.port, device=args.device,
                                  save_dir=args.save_dir, data_dir=args.data_dir, auth=args.auth,
                                  allowed_origins=",".join(args.allowed_origin or []) or None,
@@ -69,6 +63,12 @@ def _serve(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         return 2
     port = sock.getsockname()[1]  # the real one when --port 0 asked for any free port
+    import torch  # after the port check: a port in use is told at once
+    import uvicorn
+
+    from ..api.app import create_app
+
+    torch.set_num_threads(args.threads)  # tiny 2D models: one thread is fastest
     app = create_app(settings)
     print(f"GAN Dojo on {app.state.device}: open http://{settings.host}:{port}", flush=True)
     config = uvicorn.Config(app, log_level=args.log_level,

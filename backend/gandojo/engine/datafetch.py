@@ -31,8 +31,9 @@ def failure_sentence(name: str, exc: DataError, root, mirrors: tuple[str, ...]) 
     """One sentence for the page: offline, or what went wrong, and what stays in use."""
     spec, keep = get_spec(name), in_use(name, root)
     if isinstance(exc, fetch.NetworkError):
-        return (f"No network: none of the {len(mirrors)} download mirrors of {spec.title} could be "
-                f"reached, so {keep} stays in use.")
+        which = (f"the download mirror of {spec.title} could not" if len(mirrors) == 1 else
+                 f"none of the {len(mirrors)} download mirrors of {spec.title} could")
+        return f"No network: {which} be reached, so {keep} stays in use."
     first = str(exc).splitlines()
     detail = first[1].strip() if len(first) > 1 else first[0]
     return f"The download of {spec.title} failed ({detail}), so {keep} stays in use."
