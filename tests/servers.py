@@ -51,7 +51,9 @@ def start_server(port: int, *extra: str, env: dict | None = None) -> subprocess.
     """`python -m gandojo serve` on 127.0.0.1:port; waits until /api/health answers.
     Saved sessions go to a fresh temporary directory unless `env` names GANDOJO_SAVE_DIR."""
     env = {**os.environ, "GANDOJO_SAVE_DIR": tempfile.mkdtemp(prefix="gandojo-saved-"),
-           "GANDOJO_DATA": image_data_dir(), "PYTHONUNBUFFERED": "1", **(env or {})}
+           "GANDOJO_DATA": image_data_dir(), "PYTHONUNBUFFERED": "1",
+           # every test client is 127.0.0.1: one address may hold as many sessions as the server
+           "GANDOJO_MAX_SESSIONS_PER_CLIENT": "200", **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gandojo", "serve", "--port", str(port), "--device", "cpu",
          "--log-level", "warning", *extra],

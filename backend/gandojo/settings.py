@@ -34,7 +34,10 @@ class Settings:
     max_upload_bytes: int = 64 * 1024 * 1024  # binary/CSV/multipart uploads (routes may cap lower;
     # a trained MLP image checkpoint is ~35 MB)
     allowed_origins: str = ""  # comma-separated extra websocket origins ("*": any), besides the served one
-    auth: str = ""  # a password for the whole server (empty: none); see api/security.py
+    auth: str = ""  # a password for the whole server (empty: none); see api/auth.py
+    auth_cookie_hours: float = 12.0  # how long a login lasts (a restart also ends every login)
+    max_sessions_per_client: int = 0  # sessions one client address may hold (0: max(20, max_sessions // 4))
+    max_uploads: int = 4  # checkpoint / CSV uploads received at once (more: 429 + Retry-After)
     fps: int = 30
     batching: bool = True  # train compatible playing 2D sessions as one batched model (GANDOJO_BATCHING)
     max_ws_message_bytes: int = 64 * 1024

@@ -9,6 +9,8 @@ import plotly
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from .. import __version__
 from ..engine.limits import Limits
@@ -16,7 +18,7 @@ from ..engine.manager import SessionManager
 from ..engine.store import SessionStore
 from ..settings import Settings
 from .schemas import ERROR_RESPONSES
-from . import errors, routes, routes_data, routes_images, routes_saved, security, websocket
+from . import auth, errors, routes, routes_data, routes_images, routes_saved, security, websocket
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        limits=Limits.from_settings(settings),
                                        batching=settings.batching)
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
+    app.state.manager.max_per_client = settings.max_sessions_per_client  # 0: max(20, max_sessions // 4)
     app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache
     app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
     app.include_router(routes.router)
@@ -46,13 +49,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)  # 422s valid JSON whatever was sent; engine refusals → 409
     app.include_router(routes_saved.router)
     app.include_router(websocket.router)
-    app.include_router(security.router)  # /login (when --auth is set)
-    app.add_middleware(security.Guard, settings=settings)  # auth, websocket Origin, body size
+    app.include_router(auth.router)  # /login, /logout (when --auth is set)
+    app.state.auth = auth.Auth(settings.auth, settings.auth_cookie_hours) if settings.auth else None
+    app.add_middleware(security.Guard, settings=settings, auth=app.state.auth)  # auth, Origin, bodies
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(PLOTLY_JS, media_type="text/javascript")
 
     if settings.frontend_dir.is_dir():
-        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+        app.router.routes.append(FrontendMount(
+            "/", app=StaticFiles(directory=settings.frontend_dir, html=True), name="frontend"))
     return app
+
+
+class FrontendMount(Mount):
+    """The static page at "/" that never answers for /api or /ws paths: their 404 and 405
+    (with the route's own `Allow`) come from the router, not from the file server."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["path"].startswith(("/api/", "/ws/")) or scope["path"] in ("/api", "/ws"):
+            return Match.NONE, {}
+        return super().matches(scope)

@@ -22,6 +22,7 @@ from ..gan.config import GanConfig, deep_merge
 from ..gan.datasets import DATASETS
 from ..engine import pretrained
 from ..gan.presets import KNOBS, PRESETS
+from .auth import client_address
 from .deps import created, creating, get_manager, readable_session, writable_session
 from .schemas import CreateSession, KnobBody, PresetBody, ResetBody, StepBody, error_list
 from .schemas_images import kind_of, reset_kind_error
@@ -81,15 +82,15 @@ def limits(manager: SessionManager = Depends(get_manager)) -> dict:
 
 
 @router.post("/sessions", status_code=201)
-def create_session(body: CreateSession | None = None,
+def create_session(request: Request, body: CreateSession | None = None,
                    manager: SessionManager = Depends(get_manager)) -> dict:
-    body = body or CreateSession()
+    body, owner = body or CreateSession(), client_address(request)  # sessions count per address
     if kind_of(body.dataset) == "image":
         from .routes_images import create_image_session  # it imports this module (run)
 
-        return create_image_session(body, manager)
+        return create_image_session(body, manager, owner)
     if body.pretrained:
-        return _create_pretrained(body, manager)
+        return _create_pretrained(body, manager, owner)
     base = GanConfig().model_dump()
     if body.preset is not None:
         base = PRESETS[body.preset].config().model_dump()
@@ -98,18 +99,18 @@ def create_session(body: CreateSession | None = None,
     except ValidationError as exc:
         raise RequestValidationError(error_list(exc, ("body", "config"))) from None
     with creating():
-        s = manager.create(body.dataset, config, body.seed)
+        s = manager.create(body.dataset, config, body.seed, owner)
     s.keep = body.keep
     return created(s)
 
 
-def _create_pretrained(body: CreateSession, manager: SessionManager) -> dict:
+def _create_pretrained(body: CreateSession, manager: SessionManager, owner: str) -> dict:
     if body.preset is not None or body.config is not None:
         raise RequestValidationError([{"loc": ["body", "pretrained"], "type": "value_error",
                                        "msg": "a pretrained start takes no preset or config"}])
     try:
         with creating():
-            s = manager.adopt(pretrained.load(body.dataset, manager.device))
+            s = manager.adopt(pretrained.load(body.dataset, manager.device), owner)
     except FileNotFoundError as exc:
         raise RequestValidationError([{"loc": ["body", "pretrained"], "type": "value_error",
                                        "msg": str(exc)}]) from None

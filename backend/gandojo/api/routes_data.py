@@ -14,6 +14,7 @@ from ..engine.manager import SessionManager, token_matches
 from ..engine.session import Session
 from ..gan.images.checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
 from ..gan.images.data import DATASETS as IMAGE_DATASETS
+from .auth import client_address
 from .deps import created, creating, get_manager, readable_session, writable_session
 from .routes import run
 from .uploads import MAX_CSV_BYTES, MAX_POINTS, PointsError, check_points, parse_csv
@@ -123,7 +124,7 @@ async def load_checkpoint(request: Request, manager: SessionManager = Depends(ge
     data = await _body(request, MAX_UPLOAD)
     try:
         with creating(("body",)):
-            s = await asyncio.to_thread(manager.load, data)
+            s = await asyncio.to_thread(manager.load, data, client_address(request))
     except CheckpointError as exc:  # `loc` names the tensor or metadata field to blame
         loc = ["body", *([exc.entry] if exc.entry else [])]
         raise HTTPException(422, [{"loc": loc, "msg": str(exc), "type": "value_error"}]) from None

@@ -50,7 +50,8 @@ def image_catalog(root: str | None = None, jobs=None) -> dict[str, Any]:
             "image_models": list(MODELS)}
 
 
-def create_image_session(body: CreateSession, manager: SessionManager) -> dict:
+def create_image_session(body: CreateSession, manager: SessionManager,
+                         owner: str | None = None) -> dict:
     """POST /api/sessions for an image dataset (called by routes.create_session)."""
     for name in ("preset", "pretrained"):
         if getattr(body, name):
@@ -65,7 +66,7 @@ def create_image_session(body: CreateSession, manager: SessionManager) -> dict:
         raise _field_error(("body", "config"), str(exc)) from None
     try:
         with creating():
-            s = manager.create_image(body.dataset, config, body.seed)
+            s = manager.create_image(body.dataset, config, body.seed, owner)
     except (DataError, KeyError) as exc:
         raise _field_error(("body", "dataset"), str(exc).strip("'\"")) from None
     s.keep = body.keep

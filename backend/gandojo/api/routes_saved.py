@@ -16,6 +16,7 @@ from ..engine.manager import SessionManager
 from ..engine.session import Session
 from ..engine.store import (NAME_RE, BadCheckpoint, BadName, NotOwner, NotSaved, SessionStore,
                             StoreError, StoreFull, token_hash)
+from .auth import client_address
 from .deps import bearer, created, creating, get_manager, writable_session
 from .schemas import Problem
 
@@ -97,7 +98,8 @@ async def list_saved(store: SessionStore = Depends(get_store)) -> dict:
 
 
 @router.post("/saved/{name}/resume", status_code=201)
-async def resume_saved(name: str = NameParam, store: SessionStore = Depends(get_store),
+async def resume_saved(request: Request, name: str = NameParam,
+                       store: SessionStore = Depends(get_store),
                        manager: SessionManager = Depends(get_manager),
                        cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
     """A new session (new id and token) that continues exactly where the saved one stopped.
@@ -105,7 +107,7 @@ async def resume_saved(name: str = NameParam, store: SessionStore = Depends(get_
     try:
         data, entry = await asyncio.to_thread(store.load, name)
         with creating(("body",)):
-            s = await asyncio.to_thread(manager.load, data)
+            s = await asyncio.to_thread(manager.load, data, client_address(request))
     except StoreError as exc:
         raise _http(exc) from None
     except CheckpointError as exc:

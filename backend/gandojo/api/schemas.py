@@ -152,4 +152,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "wrong token, or a viewer token on a control call"), (404, "no such session / saved name"),
         (409, "conflicts with the current state"), (410, "the session ended meanwhile"),
         (413, "body over its size limit"),
-        (422, "a field outside its bounds; `detail` names it"), (429, "too many sessions"))}
+        (422, "a field outside its bounds; `detail` names it"),
+        (429, "too many sessions (on the server, or of this client address), uploads at once or "
+              "wrong passwords; `Retry-After` says when to try again"))}

@@ -42,6 +42,7 @@ class SessionManager:
         self.jobs = JobRegistry()  # background jobs of image sessions
         self.idle_pause_s, self.idle_timeout_s = idle_pause_s, idle_timeout_s
         self._sessions: dict[str, Session] = {}
+        self.max_per_client = 0  # sessions per client address (0: see per_client)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="session-reaper", daemon=True)
@@ -75,41 +76,62 @@ class SessionManager:
         while not self._stop.wait(min(10.0, self.idle_pause_s / 4)):
             self.reap()
 
-    def create(self, dataset: str, config: GanConfig, seed: int | None = None) -> Session:
-        """A new session training `dataset` with `config` (a random seed unless given)."""
+    def create(self, dataset: str, config: GanConfig, seed: int | None = None,
+               owner: str | None = None) -> Session:
+        """A new session training `dataset` with `config` (a random seed unless given), held by
+        client `owner` (an address; None: not counted per client)."""
+        self._check_room(owner)
         check_2d(self.limits, config)  # LimitError before anything is built
         if seed is None:
             seed = secrets.randbelow(2**31)
-        return self.adopt(Trainer2D(get_dataset(dataset), config, seed, self.device))
+        return self.adopt(Trainer2D(get_dataset(dataset), config, seed, self.device), owner)
 
-    def create_image(self, dataset: str, config: ImageGanConfig, seed: int | None = None) -> ImageSession:
+    def create_image(self, dataset: str, config: ImageGanConfig, seed: int | None = None,
+                     owner: str | None = None) -> ImageSession:
         """A new image session on the train split of `dataset` (KeyError / DataError say why not;
         LimitError for a batch or a model over the server's limits)."""
+        self._check_room(owner)
         check(self.limits, batch_size=config.batch_size)  # before any data is read
         data = load_split(dataset, "train", self.data_root)
         if seed is None:
             seed = secrets.randbelow(2**31)
-        return self.adopt(self._check_image(ImageTrainer(data, config, seed, self.device)))
+        return self.adopt(self._check_image(ImageTrainer(data, config, seed, self.device)), owner)
 
     def _check_image(self, t: ImageTrainer) -> ImageTrainer:
         check(self.limits, batch_size=t.config.batch_size, params=n_params(t.G) + n_params(t.D))
         return t
 
-    def load(self, data: bytes) -> Session | ImageSession:
+    def load(self, data: bytes, owner: str | None = None) -> Session | ImageSession:
         """A new session resuming a 2D or image checkpoint, by its metadata's `kind`
         (CheckpointError if the bytes are not one or cannot be restored here; LimitError)."""
+        self._check_room(owner)
         if checkpoint.metadata(data).get("kind") == "image":
             return self.adopt(self._check_image(
-                checkpoint.image_from_bytes(data, self.data_root, self.device)))
+                checkpoint.image_from_bytes(data, self.data_root, self.device)), owner)
         trainer = checkpoint.from_bytes(data, self.device)
         check_2d(self.limits, trainer.config)
-        return self.adopt(trainer)
+        return self.adopt(trainer, owner)
 
-    def adopt(self, trainer: Trainer2D) -> Session:
+    @property
+    def per_client(self) -> int:
+        """Sessions one client address may hold (`max_per_client`; 0: max(20, max_sessions // 4),
+        so that one client cannot fill the server, yet a class behind one NAT address can work)."""
+        return self.max_per_client or max(20, self.max_sessions // 4)
+
+    def _check_room(self, owner: str | None) -> None:
+        """SessionLimitError when the server, or client `owner`, holds all it may."""
+        if len(self._sessions) >= self.max_sessions:
+            raise SessionLimitError(f"the server already runs {self.max_sessions} sessions "
+                                    "(max_sessions); end one or try later")
+        held = sum(1 for s in list(self._sessions.values()) if owner is not None and s.owner == owner)
+        if owner is not None and held >= self.per_client:
+            raise SessionLimitError(f"{owner} already holds {held} sessions (the limit per client "
+                                    f"address is {self.per_client}: max_sessions_per_client); end "
+                                    "one, or wait until idle ones end")
+
+    def adopt(self, trainer: Trainer2D, owner: str | None = None) -> Session:
         with self._lock:
-            if len(self._sessions) >= self.max_sessions:
-                raise SessionLimitError(f"the server already runs {self.max_sessions} sessions "
-                                        "(max_sessions); end one or try later")
+            self._check_room(owner)
             sid = secrets.token_urlsafe(12)
             if isinstance(trainer, ImageTrainer):
                 s = ImageSession(sid, secrets.token_urlsafe(24), trainer, self.fps, self.jobs,
@@ -118,7 +140,7 @@ class SessionManager:
                 s = Session(sid, secrets.token_urlsafe(24), trainer, self.fps)
                 s.batcher, s.budget = self.batcher, self.budget
             s.viewer_token = secrets.token_urlsafe(24)  # watches, never controls (presenter mode)
-            s.limits = self.limits
+            s.limits, s.owner = self.limits, owner
             self._sessions[sid] = s
         return s
 

@@ -1,7 +1,7 @@
 """Batched training: K compatible Trainer2D members stacked into one model, trained with bmm.
 
 Members must share `compat_key` (noise, both architectures, optimizer kinds, loss, k_d, k_g, batch
-size, label smoothing, device; no instance noise, R1, packing or unrolling). Each member keeps its
+size, label smoothing, R1 weight, device; no instance noise, packing or unrolling). Each member keeps its
 own dataset, view normalisation, learning rate, betas and momentum (as [K] tensors) and draws its
 real data and noise from its own generator in the same order as `Trainer2D.iterate`, so a batched
 iteration equals the solo one up to float rounding (bmm instead of addmm). With `shared_rng`, all
@@ -38,12 +38,12 @@ def compat_key(t: Trainer2D) -> tuple | None:
     if not isinstance(t, Trainer2D):
         return None
     c = t.config
-    if c.instance_noise > 0 or c.r1_weight > 0 or c.pack != 1 or c.unrolled_steps:
+    if c.instance_noise > 0 or c.pack != 1 or c.unrolled_steps:
         return None
     nets = tuple((n.optimizer, *n.architecture()) for n in (c.generator, c.discriminator))
     gp = c.gp_weight if LOSSES[c.loss].gradient_penalty else 0.0
     return (str(t.device), c.noise.dim, c.noise.distribution, nets, c.loss, gp, c.k_d, c.k_g,
-            c.batch_size, c.label_smoothing)
+            c.batch_size, c.label_smoothing, c.r1_weight)
 
 
 def _col(values: list[float], like: Tensor) -> Tensor:
@@ -114,8 +114,11 @@ class StackedOptimizer:
         self._lr, self._mom = _col(self.lrs, like), _col(self.momentum, like)
         if kind == "adam":
             self.betas = [(float(g["betas"][0]), float(g["betas"][1])) for g in groups]
-            self._b1 = _col([b[0] for b in self.betas], like)
             self._b2 = _col([b[1] for b in self.betas], like)
+            # 1 - β in double, rounded once (as torch.optim does): 1 - float32(β) would put a
+            # relative error of up to 2**-24·β/(1 - β) (60 ppm for β₂ = 0.999) on every increment
+            self._1mb1 = _col([1 - b[0] for b in self.betas], like)
+            self._1mb2 = _col([1 - b[1] for b in self.betas], like)
         member_params = net._member_params()
         self.steps = [float(o.state.get(ps[0], {}).get("step", 0.0))
                       for o, ps in zip(opts, member_params)]
@@ -146,8 +149,8 @@ class StackedOptimizer:
         step_size = _col([-lr / c for lr, c in zip(self.lrs, bc1)], like)
         for i, (p, g) in enumerate(zip(self.net.params, grads)):
             m, v = self.state["exp_avg"][i], self.state["exp_avg_sq"][i]
-            m.lerp_(g, _fit(1 - self._b1, m))
-            v.mul_(_fit(self._b2, v)).addcmul_(g, g * _fit(1 - self._b2, v))
+            m.lerp_(g, _fit(self._1mb1, m))
+            v.mul_(_fit(self._b2, v)).addcmul_(g, g * _fit(self._1mb2, v))
             denom = (v.sqrt() / _fit(bc2_sqrt, v)).add_(self.eps)
             p.add_(_fit(step_size, p) * (m / denom))
 
@@ -227,13 +230,19 @@ class BatchedTrainer:
         z = self._noise()
         with torch.no_grad():
             fake = self.G(z)
+        r1 = self.cfg.r1_weight
+        if r1 > 0:
+            real.requires_grad_(True)
         x = torch.cat([real, fake], dim=1)
         out = self.D(x)
         r, f = out[:, :n], out[:, n:]
         smooth = self.cfg.label_smoothing
         loss = _member_losses(lambda a, b: self.loss.d_loss(a, b, smooth), r, f)
         if self.loss.gradient_penalty and self.cfg.gp_weight > 0:
-            loss = loss + self.cfg.gp_weight * self._gradient_penalty(real, fake)
+            loss = loss + self.cfg.gp_weight * self._gradient_penalty(real.detach(), fake)
+        if r1 > 0:  # losses.r1_penalty per member: E‖∇_x D(x)‖² over its real batch
+            (grad,) = torch.autograd.grad(r.sum(), real, create_graph=True)
+            loss = loss + 0.5 * r1 * grad.square().sum(dim=(1, 2)) / n
         grads = torch.autograd.grad(loss.sum(), self.D.params)
         self.opt_d.step(list(grads))
         self.loss_d = loss.detach()
