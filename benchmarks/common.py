@@ -118,13 +118,14 @@ class Server:
     """A real `gandojo serve` subprocess on loopback: the default settings (no GANDOJO_* variables
     of this process) unless `inherit_env` (e.g. to find image data through GANDOJO_DATA)."""
 
-    def __init__(self, device: str = "cpu", threads: int = 1, inherit_env: bool = False) -> None:
+    def __init__(self, device: str = "cpu", threads: int = 1, inherit_env: bool = False,
+                 extra: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logfile = tempfile.NamedTemporaryFile(prefix="gandojo-bench-", suffix=".log", delete=False)
         env = {k: v for k, v in os.environ.items() if inherit_env or not k.startswith("GANDOJO_")}
         cmd = [sys.executable, "-m", "gandojo", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--device", device, "--threads", str(threads), "--log-level", "warning"]
+               "--device", device, "--threads", str(threads), "--log-level", "warning", *extra]
         log(f"starting server: {' '.join(cmd[1:])}")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.logfile, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)

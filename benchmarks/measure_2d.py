@@ -59,6 +59,7 @@ def session_round(server: Server, seconds: float, warmup: float, client: bool = 
     sid, token = info["id"], info["token"]
     clock = time.perf_counter
     frames: list[tuple[float, int, float, int]] = []  # (receive time, iteration, its_per_sec, bytes)
+    step_state = None  # the training step the frames report: compiled / compiling / eager / off
     rest: list[tuple[float, int]] = []  # (time, iteration) from GET /api/sessions/{id}
     try:
         with contextlib.ExitStack() as stack:
@@ -101,6 +102,7 @@ def session_round(server: Server, seconds: float, warmup: float, client: bool = 
                 if isinstance(msg, bytes):
                     t_recv = clock()
                     head = decode(msg).header  # the full decode, as a real client would
+                    step_state = (head.get("compiled") or {}).get("state")
                     if started and t_recv <= w1:
                         frames.append((t_recv, head["iteration"], head["its_per_sec"], len(msg)))
             rest.append((clock(), http("GET", f"{base}/api/sessions/{sid}")["iteration"]))
@@ -127,6 +129,7 @@ def session_round(server: Server, seconds: float, warmup: float, client: bool = 
         # CPU used by everything else on the machine meanwhile: the noise indicator
         "other_load_cores": rnd(busy - client_cores - (server_cpu["cores"] if server_cpu else 0.0), 3),
     }
+    out["step"] = step_state
     if viewers:
         rates = []
         for c in counts:
@@ -243,3 +246,38 @@ def bare_measured(server: Server, config: GanConfig, seconds: float, warmup: flo
     b["server_cpu_during_bare"] = srv
     b["other_load_cores"] = b["machine_busy_cores"] - b["bench_cpu_cores"] - (srv["cores"] if srv else 0.0)
     return b
+
+
+def wait_compiled(server: Server, timeout: float, seed: int = SEED) -> dict[str, Any]:
+    """Play a default session on `server` until its frames say the step is compiled (or failed,
+    or `timeout`): when the first frame came, the compile time reported, it/s while compiling."""
+    info = http("POST", f"{server.base}/api/sessions", {"dataset": DATASET, "seed": seed})
+    sid, token = info["id"], info["token"]
+    url = f"ws://127.0.0.1:{server.port}/ws/sessions/{sid}?token={token}"
+    clock = time.perf_counter
+    out: dict[str, Any] = {"first_frame_s": None}
+    rates: list[float] = []
+    try:
+        with connect(url, proxy=None, max_size=None, open_timeout=10) as ws:
+            t0 = clock()
+            http("POST", f"{server.base}/api/sessions/{sid}/play", token=token)
+            step: dict[str, Any] = {}
+            while clock() - t0 < timeout:
+                try:
+                    msg = ws.recv(timeout=1.0)
+                except TimeoutError:
+                    continue
+                if not isinstance(msg, bytes):
+                    continue
+                head = decode(msg).header
+                if out["first_frame_s"] is None and head["running"]:
+                    out["first_frame_s"] = rnd(clock() - t0, 3)
+                step = head.get("compiled") or {}
+                if step.get("state") != "compiling":
+                    break
+                if head["its_per_sec"]:
+                    rates.append(head["its_per_sec"])
+            out.update(waited_s=rnd(clock() - t0, 1), its_while_compiling=rnd(med(rates), 1), **step)
+    finally:
+        http("DELETE", f"{server.base}/api/sessions/{sid}", token=token)
+    return out

@@ -49,8 +49,11 @@ _IMAGE_DATA_DIR: str | None = None
 
 def start_server(port: int, *extra: str, env: dict | None = None) -> subprocess.Popen:
     """`python -m gandojo serve` on 127.0.0.1:port; waits until /api/health answers.
-    Saved sessions go to a fresh temporary directory unless `env` names GANDOJO_SAVE_DIR."""
-    env = {**os.environ, "GANDOJO_SAVE_DIR": tempfile.mkdtemp(prefix="gandojo-saved-"),
+    Saved sessions go to a fresh temporary directory unless `env` names GANDOJO_SAVE_DIR; the 2D
+    step stays eager (GANDOJO_COMPILE=0) unless `env` or the environment says otherwise."""
+    # no background compiles of the 2D step (tens of CPU-seconds each) unless a test asks for one
+    env = {"GANDOJO_COMPILE": "0", **os.environ,
+           "GANDOJO_SAVE_DIR": tempfile.mkdtemp(prefix="gandojo-saved-"),
            "GANDOJO_DATA": image_data_dir(), "PYTHONUNBUFFERED": "1",
            # every test client is 127.0.0.1: one address may hold as many sessions as the server
            "GANDOJO_MAX_SESSIONS_PER_CLIENT": "200", **(env or {})}

@@ -40,6 +40,8 @@ class Settings:
     max_uploads: int = 4  # checkpoint / CSV uploads received at once (more: 429 + Retry-After)
     fps: int = 30
     batching: bool = True  # train compatible playing 2D sessions as one batched model (GANDOJO_BATCHING)
+    compile: bool = True  # compile solo 2D sessions' step in the background (GANDOJO_COMPILE)
+    compile_mode: str = ""  # torch.compile mode (GANDOJO_COMPILE_MODE; empty: the default)
     max_ws_message_bytes: int = 64 * 1024
     idle_pause_s: float = 120.0  # a running session nobody watches or calls pauses after this
     idle_timeout_s: float = 1800.0  # an untouched session without viewers is ended after this

@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.manager = SessionManager(device, settings.max_sessions, settings.fps,
                                        settings.idle_pause_s, settings.idle_timeout_s,
                                        limits=Limits.from_settings(settings),
-                                       batching=settings.batching)
+                                       batching=settings.batching, compile=settings.compile,
+                                       compile_mode=settings.compile_mode)
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
     app.state.manager.max_per_client = settings.max_sessions_per_client  # 0: max(20, max_sessions // 4)
     app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache

@@ -17,6 +17,7 @@ from ..gan.images.trainer import ImageTrainer
 from ..gan.trainer import Trainer2D
 from . import checkpoint
 from .batcher import Batcher
+from .compiler import StepCompiler
 from .budget import FrameBudget
 from .limits import Limits, check, check_2d, n_params
 from .image_session import ImageSession
@@ -32,9 +33,11 @@ class SessionLimitError(RuntimeError):
 class SessionManager:
     def __init__(self, device: str = "cpu", max_sessions: int = 200, fps: int = 30,
                  idle_pause_s: float = 120.0, idle_timeout_s: float = 1800.0,
-                 limits: Limits | None = None, batching: bool = True) -> None:
+                 limits: Limits | None = None, batching: bool = True, compile: bool = False,
+                 compile_mode: str = "") -> None:
         self.device, self.max_sessions, self.fps = device, max_sessions, fps
         self.batcher = Batcher(1.0 / max(1, fps)) if batching else None  # engine/batcher.py
+        self.compiler = StepCompiler(compile, compile_mode)  # engine/compiler.py
         self.budget = FrameBudget()  # fewer frames per session when many stream (engine/budget.py)
         self.limits = limits or Limits()
         self.store: SessionStore | None = None  # where `keep` sessions are saved before they end
@@ -138,7 +141,7 @@ class SessionManager:
                                  self.data_root)
             else:
                 s = Session(sid, secrets.token_urlsafe(24), trainer, self.fps)
-                s.batcher, s.budget = self.batcher, self.budget
+                s.batcher, s.budget, s.compiler = self.batcher, self.budget, self.compiler
             s.viewer_token = secrets.token_urlsafe(24)  # watches, never controls (presenter mode)
             s.limits, s.owner = self.limits, owner
             self._sessions[sid] = s

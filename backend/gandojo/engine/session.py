@@ -64,7 +64,9 @@ class Session(BaseSession):
                 "viewers": self._fan.viewers,
                 # trained in a batch of compatible sessions (engine/batcher.py), and its size
                 "batched": self.running and self.batch_group > 0,
-                "batch_group": self.batch_group if self.running else 0}
+                "batch_group": self.batch_group if self.running else 0,
+                # the training step: compiled / compiling / eager / failed / off (engine/compiler.py)
+                "compiled": self.compiled}
 
     def view(self) -> dict[str, list[float]]:
         (x0, x1), (y0, y1) = self.trainer.dataset.view
@@ -176,7 +178,8 @@ class Session(BaseSession):
         frame = build_frame(self.trainer, self.probe_set, {
             "running": self.running, "its_per_sec": round(self.its_per_sec, 1),
             "paused_reason": self.paused_reason, "slowmo": self.slowmo,
-            "iterations_per_frame": self.iterations_per_frame, **(extra or {})},
+            "iterations_per_frame": self.iterations_per_frame, "compiled": self.compiled,
+            **(extra or {})},
             self.drs_percentile, None if fresh else self._metrics, self._probed)
         if fresh:
             self._metrics, self._metrics_at = frame.header["metrics"], now

@@ -51,6 +51,13 @@ def update_optimizer(opt: torch.optim.Optimizer, net: NetConfig) -> None:
             group["momentum"] = net.momentum
         if "betas" in group:
             group["betas"] = tuple(net.betas)
+    if isinstance(opt, torch.optim.RMSprop) and net.momentum > 0:
+        # torch's RMSprop makes its momentum buffer only when its state starts with momentum on
+        # (else its next step raises KeyError); zeros are what that first step would have used
+        for p in (p for group in opt.param_groups for p in group["params"]):
+            state = opt.state.get(p)
+            if state and "momentum_buffer" not in state:
+                state["momentum_buffer"] = torch.zeros_like(p.detach())
 
 
 def grad_norm(grads) -> float:
@@ -60,6 +67,8 @@ def grad_norm(grads) -> float:
 
 class Trainer2D:
     """A 2D GAN: same dataset, config, seed and device ⇒ the same trajectory."""
+
+    fast_step: Callable[["Trainer2D"], bool] | None = None  # set by engine/compiler.py
 
     def __init__(self, dataset: Dataset2D, config: GanConfig, seed: int,
                  device: str | torch.device = "cpu") -> None:
@@ -188,7 +197,14 @@ class Trainer2D:
                                  cfg.unrolled_steps, cfg.discriminator.lr)
 
     def iterate(self, part: Part = "both", observe: Observer | None = None) -> None:
-        """One iteration: k_d D steps and/or k_g G steps; the counter advances by one."""
+        """One iteration: k_d D steps and/or k_g G steps; the counter advances by one.
+
+        A whole unobserved iteration goes to `fast_step` when one is set (gan/compiled.py's
+        BoundStep: the same iteration compiled); it returns False when it cannot take it."""
+        if (part == "both" and observe is None and self.fast_step is not None
+                and self.fast_step(self)):
+            self.iteration += 1
+            return
         if part in ("both", "d"):
             for _ in range(self.config.k_d):
                 self.d_step(observe)
