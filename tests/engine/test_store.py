@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import random
 import signal
 import subprocess
@@ -151,18 +152,40 @@ def test_the_reaper_saves_kept_sessions_before_ending_them(tmp_path, manager):
     assert sorted(e["dataset"] for e in manager.store.list()[0]) == ["gaussians", "ring"]
 
 
-CHILD = """
-import sys
+ZYGOTE = """
+import os, sys
 from gandojo.engine.store import SessionStore
-directory, trial, *blobs = sys.argv[1:]
+directory, *blobs = sys.argv[1:]
 blobs = [open(b, "rb").read() for b in blobs]
-store, k = SessionStore(directory), 0
-while True:
-    print("saving", k, flush=True)
-    store.save("victim", blobs[k % 2], "token", f"{trial}-{k}")
-    print("saved", k, flush=True)
-    k += 1
+for line in sys.stdin:  # one victim per trial, forked: the import (seconds) is paid once
+    trial, log = line.split()
+    pid = os.fork()
+    if pid == 0:  # the victim saves in a loop, logging each step to its own file
+        out, store, k = open(log, "w", buffering=1), SessionStore(directory), 0
+        while True:
+            out.write(f"saving {k}\\n")
+            store.save("victim", blobs[k % 2], "token", f"{trial}-{k}")
+            out.write(f"saved {k}\\n")
+            k += 1
+    print(pid, flush=True)
+    os.waitpid(pid, 0)
+    print("reaped", flush=True)
 """
+
+
+def _victim(zygote: subprocess.Popen, trial: int, log: Path, rng: random.Random) -> list[str]:
+    """Fork a saving victim, SIGKILL it at a random moment once it began, return its log."""
+    zygote.stdin.write(f"{trial} {log}\n")
+    zygote.stdin.flush()
+    pid = int(zygote.stdout.readline())
+    deadline = time.monotonic() + 60
+    while not (log.exists() and log.read_text().startswith("saving 0")):
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0.0, 0.4))
+    os.kill(pid, signal.SIGKILL)
+    assert zygote.stdout.readline().strip() == "reaped"
+    return log.read_text().split("\n")
 
 
 def test_kill_9_during_saves_never_loses_the_saved_file(tmp_path):
@@ -176,31 +199,31 @@ def test_kill_9_during_saves_never_loses_the_saved_file(tmp_path):
     assert len(blobs[0].read_bytes()) > 7_000_000
     directory, rng = tmp_path / "saved", random.Random(1234)
     previous, interrupted = None, 0
-    for trial in range(12):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(directory), str(trial),
-                                  *map(str, blobs)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        assert child.stdout.readline().startswith("saving 0")
-        time.sleep(rng.uniform(0.0, 0.4))
-        child.send_signal(signal.SIGKILL)
-        lines = child.stdout.read().split("\n")
-        child.wait(10)
-        done = [int(x.split()[1]) for x in lines if x.startswith("saved")]
-        begun = [0] + [int(x.split()[1]) for x in lines if x.startswith("saving")]
-        interrupted += any(p.name.startswith(".") for p in directory.iterdir())
-        store = SessionStore(directory)  # a restart: stale temporaries are removed
-        assert not any(p.name.startswith(".") for p in directory.iterdir())
-        if not (directory / "victim.safetensors").exists():  # killed before the first rename
-            assert previous is None and not done
-            continue
-        saved, skipped = store.list()
-        assert skipped == [] and [e["name"] for e in saved] == ["victim"]
-        data, _ = store.load("victim")
-        writer = json.loads(st_meta(data)[SAVED_KEY])["id"]
-        allowed = {f"{trial}-{max(begun)}"} | ({f"{trial}-{max(done)}"} if done else {previous})
-        assert writer in allowed, (writer, allowed)
-        k = int(writer.split("-")[1])
-        assert from_bytes(data).iteration == k % 2 + 1  # whole and loadable, the blob it names
-        previous = writer
+    zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE, str(directory), *map(str, blobs)],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for trial in range(12):
+            lines = _victim(zygote, trial, tmp_path / f"victim-{trial}.log", rng)
+            done = [int(x.split()[1]) for x in lines if x.startswith("saved")]
+            begun = [0] + [int(x.split()[1]) for x in lines if x.startswith("saving")]
+            interrupted += any(p.name.startswith(".") for p in directory.iterdir())
+            store = SessionStore(directory)  # a restart: stale temporaries are removed
+            assert not any(p.name.startswith(".") for p in directory.iterdir())
+            if not (directory / "victim.safetensors").exists():  # killed before the first rename
+                assert previous is None and not done
+                continue
+            saved, skipped = store.list()
+            assert skipped == [] and [e["name"] for e in saved] == ["victim"]
+            data, _ = store.load("victim")
+            writer = json.loads(st_meta(data)[SAVED_KEY])["id"]
+            allowed = {f"{trial}-{max(begun)}"} | ({f"{trial}-{max(done)}"} if done else {previous})
+            assert writer in allowed, (writer, allowed)
+            k = int(writer.split("-")[1])
+            assert from_bytes(data).iteration == k % 2 + 1  # whole and loadable, the blob it names
+            previous = writer
+    finally:
+        zygote.stdin.close()
+        zygote.wait(30)
     assert interrupted >= 1  # some kills really landed in the middle of a write
 
 
