@@ -7,7 +7,7 @@ import { FrameHistory } from './timeline.js';
 import { DistributionPlot } from './plots/distribution.js';
 import { keepSized, fmt } from './plots/common.js';
 import { makeInput } from './controls.js';
-import { propByName, parseValue, configPatchFor, getPath, clone } from './state.js';
+import { propByName, parseValue, configPatchFor, getPath, clone, tidy } from './state.js';
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 /** What B's compact editor offers (A keeps the full editor on the left). */
@@ -23,7 +23,7 @@ export function contrastConfig(config) {
 
 /** One line describing a config for a plot caption. */
 export function describeConfig(c) {
-  return c ? `${c.loss} · lr G ${c.generator.lr} / D ${c.discriminator.lr} · k_D ${c.k_d}` : '';
+  return c ? `${c.loss} · lr G ${tidy(c.generator.lr)} / D ${tidy(c.discriminator.lr)} · k_D ${c.k_d}` : '';
 }
 
 export class Compare {
@@ -77,7 +77,7 @@ export class Compare {
 
   syncEditor() {
     if (!this.config) return;
-    Object.entries(this.inputs).forEach(([name, el]) => { el.value = String(getPath({ config: this.config }, name)); });
+    Object.entries(this.inputs).forEach(([name, el]) => { el.value = tidy(getPath({ config: this.config }, name)); });
   }
 
   async enter() {

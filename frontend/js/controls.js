@@ -1,7 +1,7 @@
 // controls.js — DOM inputs <-> state -> websocket commands (top bar, hyperparameter and cure editors, layer and DRS toggles).
 
 import {
-  PROPS, LAYERS, propByName, getPath, parseValue, configPatchFor,
+  PROPS, LAYERS, propByName, getPath, parseValue, configPatchFor, tidy,
 } from './state.js';
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -46,7 +46,8 @@ export class Controls {
   /**
    * `state`: the state object. Controls write only the client-side fields (layers); config, seed,
    * speed, slow motion and running change when the server confirms them (main.js applies its messages).
-   * `actions`: {send(cmd), changeDataset(name), changed(), error(msg), layers(layers), running(bool)}.
+   * `actions`: {send(cmd), changeDataset(name), changed(), error(msg), layers(layers), running(bool),
+   * iteration() → the iteration on screen, runTo(until) → the page shows the progress to `until`}.
    */
   constructor(state, actions) {
     this.state = state;
@@ -144,12 +145,29 @@ export class Controls {
     byTestId('step-d-button').addEventListener('click', () => send({ cmd: 'step', n: 1, part: 'd' }));
     byTestId('step-g-button').addEventListener('click', () => send({ cmd: 'step', n: 1, part: 'g' }));
     byTestId('reset-button').addEventListener('click', () => send({ cmd: 'reset', seed: this.state.seed }));
+    byTestId('run-n-button').addEventListener('click', () => this.runN());
+    byTestId('run-n-input').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') this.runN(); });
     this.bindField('dataset-select', 'dataset', (v) => this.actions.changeDataset(v));
     // seed, speed and stage duration change in the state when the server confirms them
     this.bindField('seed-input', 'seed', (v) => send({ cmd: 'reset', seed: v }));
     this.bindField('speed-input', 'speed', (v) => send({ cmd: 'speed', iterations_per_frame: v }));
     this.bindField('stage-ms-input', 'stageMs', (v) => this.sendSlowmo(this.state.slowmo, v));
     byTestId('slowmo-toggle').addEventListener('change', (ev) => this.sendSlowmo(ev.target.checked, this.state.stageMs));
+  }
+
+  /** Train exactly N more iterations from the one on screen, then pause (the server stops at `until`). */
+  runN() {
+    const el = byTestId('run-n-input');
+    const n = Number(el.value);
+    if (!Number.isInteger(n) || n < 1 || n > 1000000) {
+      this.actions.error(`Run N: "${el.value}" is not a whole number of iterations from 1 to 1,000,000`);
+      return;
+    }
+    const until = this.actions.iteration() + n;
+    this.state.running = true;
+    this.actions.send({ cmd: 'play', until });
+    this.setRunning(true);
+    this.actions.runTo(until);
   }
 
   sendSlowmo(on, stageMs) {
@@ -242,7 +260,7 @@ export class Controls {
     const cfg = this.state.config;
     Object.entries(this.inputs).forEach(([name, el]) => {
       const v = getPath(this.state, name);
-      if (v !== undefined) el.value = String(v);
+      if (v !== undefined) el.value = tidy(v);
     });
     ['generator', 'discriminator'].forEach((net) => {
       const opt = cfg[net] && cfg[net].optimizer;

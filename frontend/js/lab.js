@@ -10,6 +10,11 @@ const KINDS = [
   ['provocation', 'Provoke a collapse'],
   ['cure', 'Cures'],
 ];
+/** On/off knobs: the config field each one switches and its off value (as in gan/presets.py), to show the state. */
+const TOGGLE_FIELDS = {
+  'instance-noise': ['instance_noise', 0], 'label-smoothing': ['label_smoothing', 0], r1: ['r1_weight', 0],
+  pacgan: ['pack', 1], unrolled: ['unrolled_steps', 0],
+};
 const NO_PRESET_HINT = 'Presets: balanced starting points, configurations that provoke a mode collapse, and their cures.';
 
 export class Lab {
@@ -72,6 +77,19 @@ export class Lab {
       }));
     this.select.value = this.state.preset;
     this.explain();
+    this.syncKnobs();
+  }
+
+  /** On/off knobs say whether they are on in the session's config (aria-pressed, "· on" / "· off"). */
+  syncKnobs() {
+    const cfg = this.state.config || {};
+    this.knobBox.querySelectorAll('.knob[data-toggle]').forEach((b) => {
+      const [field, off] = TOGGLE_FIELDS[b.dataset.knob] || [];
+      if (!field || !(field in cfg)) return;
+      const on = cfg[field] !== off;
+      b.setAttribute('aria-pressed', String(on));
+      b.querySelector('.knob-state').textContent = on ? 'on' : 'off';
+    });
   }
 
   /** The chosen preset's one-line explanation, marked when the config has been changed since. */
@@ -105,10 +123,16 @@ export class Lab {
       b.className = 'knob';
       b.dataset.testid = `knob-${k.name}`;
       b.textContent = k.label || k.name;
+      b.dataset.knob = k.name;
+      if (k.toggle && TOGGLE_FIELDS[k.name]) {
+        b.dataset.toggle = '1';
+        b.append(' · ', Object.assign(document.createElement('span'), { className: 'knob-state' }));
+      }
       b.title = k.explanation || k.description || '';
       b.addEventListener('click', () => this.actions.send({ cmd: 'knob', name: k.name }));
       return b;
     });
     this.knobBox.querySelector('.knob-buttons').replaceChildren(...buttons);
+    this.syncKnobs();
   }
 }

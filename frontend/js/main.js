@@ -12,7 +12,7 @@ import { Compare, describeConfig } from './compare.js';
 import { Drawing } from './drawing.js';
 import { Files } from './files.js';
 import { SessionRequests, CUSTOM_DATASETS as CUSTOM } from './sessions.js';
-import { applyHidden, bindShareLink } from './share.js';
+import { applyHidden, bindShareLink, bindShareRun } from './share.js';
 import { Presenter } from './presenter.js';
 import { bindLifetime } from './lifetime.js';
 import { SavedPanel } from './saved.js';
@@ -47,9 +47,15 @@ const overview = new Overview(byTestId('overview-graph'), {
   detail: document.getElementById('stage-detail'),
 });
 
+/** What the user pressed before the session (or its socket) was there: applied once it is, and shown meanwhile. */
+const intent = { running: null };
+
 function send(cmd) {
   if (!presenter.allows(cmd)) return; // a viewer page controls nothing
-  transport.send(cmd);
+  if (!transport.send(cmd) && (cmd.cmd === 'play' || cmd.cmd === 'pause')) {
+    intent.running = cmd.cmd === 'play'; // queued: the server's hello must not flip the button back
+    if (intent.running) readouts.status(session.id ? 'Starting — connecting…' : 'Starting — training begins as soon as the session is ready…');
+  }
   if (FORWARD.has(cmd.cmd)) compare.send(cmd);
   if (cmd.cmd === 'reset' || cmd.cmd === 'preset') compare.relink(); // both back at iteration 0 together
   if (cmd.cmd === 'points') session.custom = { points: cmd.points };
@@ -62,7 +68,27 @@ const controls = new Controls(state, {
   error,
   layers: (layers) => { dist.setLayers(layers); compare.setLayers(layers); },
   running: (running) => timeline.setPaused(!running),
+  iteration: () => (window.gandojo.header ? window.gandojo.header.iteration : 0),
+  runTo: (until) => runTo(until),
 });
+
+// ---------------------------------------------------------------- run exactly N iterations
+const progress = { until: null, from: 0, el: byTestId('run-n-progress') };
+
+function runTo(until) {
+  Object.assign(progress, { until, from: window.gandojo.header ? window.gandojo.header.iteration : 0 });
+  progress.el.hidden = until === null;
+  showProgress(progress.from);
+}
+
+function showProgress(iteration) {
+  if (progress.until === null) return;
+  const { from, until } = progress;
+  const share = Math.min(1, Math.max(0, (iteration - from) / Math.max(1, until - from)));
+  progress.el.firstElementChild.style.width = `${(100 * share).toFixed(1)}%`;
+  progress.el.title = `iteration ${iteration.toLocaleString('en-US')} of ${until.toLocaleString('en-US')}`;
+  readouts.status(`Training to iteration ${until.toLocaleString('en-US')}: ${Math.round(100 * share)}%`);
+}
 const lab = new Lab(state, { send, changed: updateURL });
 const requests = new SessionRequests(state, {
   datasets: () => session.datasets, presetConfig: (name) => lab.presetConfig(name), error,
@@ -97,6 +123,7 @@ const files = new Files(state, {
   error,
 });
 bindShareLink(byTestId('share-link'), { notice, error });
+bindShareRun(byTestId('share-run-button'), { session: () => session, save: api.save, notice, error });
 /** The image view (MNIST, Fashion-MNIST); the page shows it while the session's kind is 'image'. */
 const images = new ImageView(document.getElementById('image-view'), document.querySelector('.panel.right'), Plotly, {
   api, session: () => session, send, error, changed: (cfg) => { state.imageModel = cfg.model; updateURL(); },
@@ -120,27 +147,53 @@ framePump(transport, {
   error,
 });
 
+const DRAW_MS_KEPT = 600;
+const READOUTS_MS = 200;
+let readoutsShown = 0;
+const counterEl = byTestId('iteration-counter');
+
 function render({ header: h, sections }) {
-  readouts.update(h);
+  const t0 = performance.now();
+  // the counter follows every drawn frame; the other numbers (unreadable at 30/s) a few times a second
+  if (h.stage || !state.running || t0 - readoutsShown >= READOUTS_MS) {
+    readoutsShown = t0;
+    readouts.update(h);
+    showProgress(h.iteration);
+  } else {
+    counterEl.textContent = String(h.iteration);
+  }
   if (h.kind === 'image') images.render({ header: h, sections });
   else render2d(h, sections);
+  const g = window.gandojo;
+  g.drawMs.push(performance.now() - t0);
+  if (g.drawMs.length > DRAW_MS_KEPT) g.drawMs.splice(0, g.drawMs.length - DRAW_MS_KEPT);
   window.gandojo.frames += 1;
   window.gandojo.header = h;
   window.gandojo.sections = sections;
 }
+
+const OVERVIEW_MS = 150;
+let overviewDrawn = 0;
+const running = () => state.running;
 
 function render2d(h, sections) {
   readouts.alarm(h.alarm);
   readouts.drs(h.drs, h.metrics);
   overview.setStage(h.stage || null);
   document.body.classList.toggle('in-stage', Boolean(h.stage));
-  dist.update(h.view, sections, h.iteration);
-  overview.update(h, sections);
+  dist.update(h.view, sections, h.iteration, h.stage, Math.min(900, 0.6 * state.stageMs));
+  // the overview's thumbnails and bars: a few times a second is enough (every frame of a slow-motion stage)
+  const now = performance.now();
+  if (h.stage || now - overviewDrawn >= OVERVIEW_MS || !running()) {
+    overviewDrawn = now;
+    overview.update(h, sections);
+  }
 }
 
 // ---------------------------------------------------------------- text messages
 /** The editors, lab, captions and URL show the state. */
 function syncAll() {
+  if (state.config && state.config.loss) charts.setLoss(state.config.loss);
   controls.syncUi();
   controls.syncConfig();
   lab.sync();
@@ -157,7 +210,7 @@ function applyInfo(m) {
   if (m.kind) kinds.show(m.kind);
   if (session.kind === 'image') images.setInfo(m);
   else if (m.config) state.config = clone(m.config);
-  if ('running' in m) controls.setRunning(Boolean(m.running), true);
+  if ('running' in m && intent.running === null) controls.setRunning(Boolean(m.running), true);
   if ('slowmo' in m) controls.setSlowmo(Boolean(m.slowmo));
   syncAll();
 }
@@ -167,6 +220,7 @@ const HANDLERS = {
     applyInfo(m);
     presenter.hello(m);
     if (m.writable === false) readouts.status('Connected read-only (viewer)');
+    else if (intent.running) readouts.status('Starting…');
     else readouts.status(m.running ? 'Training…' : 'Connected — press Play or Step');
   },
   reset(m) {
@@ -179,8 +233,13 @@ const HANDLERS = {
   },
   state(m) {
     if ('running' in m) {
+      intent.running = null; // the server has answered what was pressed before it was there
       controls.setRunning(Boolean(m.running), true);
-      readouts.status(m.running ? 'Training…' : 'Paused');
+      const target = m.running && typeof m.until === 'number' ? m.until : null;
+      const ended = progress.until !== null && target === null && !m.running;
+      if (target !== progress.until) runTo(target);
+      if (ended) notice(`Stopped at iteration ${(m.iteration ?? progress.until).toLocaleString('en-US')} (Run N)`);
+      else if (target === null) readouts.status(m.running ? 'Training…' : 'Paused');
     }
     if ('slowmo' in m) controls.setSlowmo(Boolean(m.slowmo));
     if (typeof m.iterations_per_frame === 'number') state.speed = m.iterations_per_frame;
@@ -199,9 +258,19 @@ const HANDLERS = {
     state.config = clone(m.config);
     if (m.preset) state.preset = m.preset;
     syncAll();
-    notice(m.rebuilt ? 'Config applied — new models (architecture or noise changed)' : 'Config applied');
+    notice(m.message || (m.rebuilt ? 'Config applied — new models (architecture or noise changed)' : 'Config applied'));
   },
   alarm: (m) => readouts.alarm(m),
+  /** The run so far (a joining page, a viewer): the charts start at iteration 0. */
+  history(m) {
+    if (!Array.isArray(m.iteration) || session.kind === 'image') return;
+    const col = (obj, k, i) => (obj && Array.isArray(obj[k]) ? obj[k][i] : null);
+    m.iteration.forEach((iteration, i) => {
+      const metrics = {};
+      Object.keys(m.metrics || {}).forEach((k) => { metrics[k] = col(m.metrics, k, i); });
+      charts.push({ iteration, losses: { d: col(m.losses, 'd', i), g: col(m.losses, 'g', i) }, metrics });
+    });
+  },
   viewers: (m) => presenter.setCount(m.count),
   event(m) {
     if (m.event !== 'unlinked' || !compare.active) return;
@@ -226,6 +295,7 @@ transport.onMessage((m) => {
 
 transport.onStatus((s) => {
   if (s.state === 'open') {
+    window.gandojo.openedAt = Date.now();
     // the page's (URL's) cadence and DRS win over the server's; the server confirms with `state`
     const { speed, slowmo, stageMs, drs } = state;
     send({ cmd: 'speed', iterations_per_frame: speed });
@@ -317,14 +387,23 @@ async function start() {
   const base = requests.baseConfig();
   state.config = configFromURL(base, initial);
   if (presenter.viewer) return connect(presenter.watched()); // a viewer link: watch, create nothing
-  readouts.status('Creating session…');
+  const run = new URLSearchParams(window.location.search).get('run');
+  if (run) { // a "Share this run" link: a copy of the saved session, at its iteration
+    readouts.status(`Resuming the shared run "${run}"…`);
+    try {
+      return connect(await api.resume(run));
+    } catch (e) {
+      error(`Shared run "${run}": ${e.detail || e.message} — starting fresh instead`);
+    }
+  }
+  if (intent.running === null) readouts.status('Creating session…');
   const pretrained = state.pretrained && !kinds.isImage(state.dataset) && await requests.pretrained();
   connect(pretrained || await requests.create(kinds.isImage(state.dataset) ? kinds.body() : requests.linkBody(base)));
 }
 
 // a handle for the console and the end-to-end tests
 window.gandojo = {
-  state, session, send, frames: 0, widgets: { dist, charts, overview, timeline, compare, lab, drawing, images },
+  state, session, send, render, frames: 0, drawMs: [], widgets: { dist, charts, overview, timeline, compare, lab, drawing, images, readouts },
 };
 start().catch((e) => {
   console.error(e);

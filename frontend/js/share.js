@@ -26,6 +26,32 @@ export async function copyText(text) {
   }
 }
 
+/**
+ * "Share this run": save the session on the server (kept) and copy a link (?run=name) that resumes
+ * it at the same iteration for whoever opens it. `deps`: {session() → {id, token}, save(session,
+ * body) → entry, notice(msg), error(msg)}.
+ */
+export function bindShareRun(button, deps) {
+  button.addEventListener('click', async () => {
+    const s = deps.session();
+    if (!s.id || !s.token) return deps.error('Share this run: no session yet');
+    button.disabled = true;
+    try {
+      const entry = await deps.save(s, { keep: true });
+      const url = new URL(window.location.pathname, window.location.href);
+      url.searchParams.set('run', entry.name);
+      button.dataset.url = url.href;
+      const what = `it resumes this run at iteration ${entry.iteration.toLocaleString('en-US')} (saved as "${entry.name}")`;
+      if (await copyText(url.href)) deps.notice(`Run link copied — ${what}`);
+      else deps.notice(`Share this link — ${what}: ${url.href}`);
+    } catch (e) {
+      deps.error(`Share this run: ${e.detail || e.message}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 /** The "Copy link" button: copies the page's URL, or shows it when copying is not allowed. */
 export function bindShareLink(button, { notice, error }) {
   button.addEventListener('click', async () => {

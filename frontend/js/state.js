@@ -116,10 +116,15 @@ export function parseValue(prop, raw) {
   return v;
 }
 
+/** A number as people write it: 0.0003, not 0.00030000000000000003 (12 significant digits at most). */
+export function tidy(v) {
+  return typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v) ? String(Number(v.toPrecision(12))) : String(v);
+}
+
 function formatValue(prop, v) {
   if (prop.type === 'bool') return v ? '1' : '0';
-  if (prop.type === 'list') return v.join(',');
-  return String(v);
+  if (prop.type === 'list') return v.map(tidy).join(',');
+  return tidy(v);
 }
 
 /**

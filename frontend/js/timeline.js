@@ -56,7 +56,7 @@ export class Timeline {
     const moved = !this.history.newest || this.history.newest.header.iteration !== frame.header.iteration;
     this.history.push(frame);
     if (this.pinned && moved) this.live();
-    this.sync();
+    this.syncSoon();
     return this.pinned === null;
   }
 
@@ -88,6 +88,16 @@ export class Timeline {
     this.history.clear();
     this.pinned = null;
     this.sync();
+  }
+
+  /** Sync once per animation frame however many frames arrive (the slider and label cost a layout each). */
+  syncSoon() {
+    if (this.syncing) return;
+    this.syncing = true;
+    requestAnimationFrame(() => {
+      this.syncing = false;
+      this.sync();
+    });
   }
 
   sync() {

@@ -29,9 +29,11 @@ export class Transport {
 
   get isOpen() { return this.ws !== null && this.ws.readyState === WebSocket.OPEN; }
 
-  /** Connect to `url` (closing any previous socket); reconnects by itself until close(). */
+  /** Connect to `url` (closing any previous socket, keeping the commands queued meanwhile); reconnects by itself until close(). */
   connect(url) {
+    const pending = this.queue; // what was sent before there was a socket still goes out
     this.close();
+    this.queue = pending;
     this.url = url;
     this.attempt = 0;
     this.open();

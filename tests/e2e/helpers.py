@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 DIST = "document.querySelector('[data-testid=plot-distribution]')"
-TRACE = f"(name) => {DIST}.data.find((t) => t.name === name)"
+TRACE = "(name) => window.gandojo.widgets.dist.trace(name)"  # a layer of the canvas, as {x, y, visible}
 
 
 def tid(testid: str) -> str:

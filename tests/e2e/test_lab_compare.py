@@ -102,10 +102,10 @@ def test_timeline_scrubs_back_while_paused_and_play_returns_to_live(page):
     assert iteration(page) < live_iteration
     assert fake_points(page)[0] != live_fakes[0]
     assert "history" in page.text_content("#timeline-label")
-    page.wait_for_function(f"() => document.querySelector('{tid('plot-losses')}').layout.shapes.length === 1")  # its iteration, marked
+    page.wait_for_function(f"() => document.querySelector('{tid('plot-losses')}').layout.shapes.filter((s) => s.xref === 'x').length === 1")  # its iteration, marked
     set_running(page, True)  # playing returns to live
     wait_iteration(page, ">", live_iteration)
     assert "live" in page.text_content("#timeline-label")
     assert page.is_disabled(tid("timeline-slider"))
     set_running(page, False)
-    assert page.evaluate(f"() => {DIST}.data.length") > 0 and page.evaluate(f"() => ({TRACE})('fake').x.length") == 1000
+    assert page.evaluate(f"() => {DIST}.dataset.drawnIteration") == str(iteration(page)) and page.evaluate(f"() => ({TRACE})('fake').x.length") == 1000

@@ -24,7 +24,7 @@ from ..engine import pretrained
 from ..gan.presets import KNOBS, PRESETS
 from .auth import client_address
 from .deps import created, creating, get_manager, readable_session, writable_session
-from .schemas import CreateSession, KnobBody, PresetBody, ResetBody, StepBody, error_list
+from .schemas import CreateSession, KnobBody, PlayBody, PresetBody, ResetBody, StepBody, error_list
 from .schemas_images import kind_of, reset_kind_error
 
 router = APIRouter(prefix="/api")
@@ -157,8 +157,9 @@ async def step(body: StepBody | None = None,
 
 
 @router.post("/sessions/{sid}/play")
-async def play(session: Session = Depends(writable_session)) -> dict:
-    return await run(session.command("play"))
+async def play(body: PlayBody | None = None, session: Session = Depends(writable_session)) -> dict:
+    body = body or PlayBody()
+    return await run(session.command("play", until=body.until))
 
 
 @router.post("/sessions/{sid}/pause")

@@ -58,6 +58,8 @@ class BaseSession(WorkerLoop):
     saved_as: str | None = None  # the name it was last saved or resumed as
     save_owner: str | None = None  # owner hash of a saved entry it may replace (resumed by its owner)
     _last_finite: Frame | None = None  # the last frame built while the losses were finite
+    owner: str | None = None  # the client address that created it (counted per client)
+    until: int | None = None  # play stops at this iteration exactly (None: plays on)
 
     def __init__(self, sid: str, token: str, trainer: Any, fps: int, max_fps: int) -> None:
         self.id, self.token = sid, token
@@ -148,13 +150,15 @@ class BaseSession(WorkerLoop):
                     fut.set_exception(SessionEnded(f"session {self.id} has ended"))
 
     # ------------------------------------------------------------ commands (worker thread)
-    def _cmd_play(self) -> dict:
-        self.running, self.paused_reason = True, None
+    def _cmd_play(self, until: int | None = None) -> dict:
+        if until is not None and until <= self.trainer.iteration:
+            raise InputError("until", f"{until} is not after the current iteration {self.trainer.iteration}")
+        self.running, self.paused_reason, self.until = True, None, until
         self._rate = (time.perf_counter(), self.trainer.iteration)
         return self._changed_state()
 
     def _cmd_pause(self, reason: str | None = None) -> dict:
-        self.running, self.paused_reason = False, reason
+        self.running, self.paused_reason, self.until = False, reason, None
         return self._changed_state()
 
     def _cmd_speed(self, iterations_per_frame: int) -> dict:
@@ -217,6 +221,15 @@ class BaseSession(WorkerLoop):
         except Exception:  # noqa: BLE001 - state() itself failed: the log has it
             log.exception("session %s: could not report the failure", self.id)
         return self.paused_reason
+
+    def _left(self) -> int | None:
+        """Iterations left before `until` (None: no end set)."""
+        return None if self.until is None else max(0, self.until - self.trainer.iteration)
+
+    def _stop_at_until(self) -> None:
+        """Pause once `until` is reached (the state and a frame of that iteration go out)."""
+        if self.until is not None and self.trainer.iteration >= self.until:
+            self._cmd_pause()
 
     def _check_finite(self) -> bool:
         for part, value in self.trainer.losses().items():

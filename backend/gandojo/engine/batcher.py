@@ -6,8 +6,9 @@ session trains solo as before. Otherwise its worker thread blocks while the grou
 the waiting members, trains them batched (gan/batched.py) for about one frame interval, hands
 everything back and releases them; each worker then publishes its own frame and runs its own
 commands, so a trainer is only ever touched by one thread at a time. A session that pauses,
-changes its key or closes simply stops arriving. Batched members draw from one generator per group
-(`BatchedTrainer(..., shared_rng)`): batched trajectories are not those of solo training.
+changes its key or closes simply stops arriving. Each member draws its real batches and noise from
+its own generator (seeded from the session's seed), exactly as it would solo: a seed gives the
+same trajectory alone or in any batch, up to float32 reassociation of the batched arithmetic.
 The group thread also computes the frame probes of members whose frame is due (`_probe`), batched,
 and builds and publishes their frames itself before it releases the workers.
 """
@@ -47,7 +48,6 @@ class _Group:
         self.batcher, self.key = batcher, key
         self.waiting: list[_Ticket] = []
         self.seen: dict[int, float] = {}  # id(session) -> last arrival (monotonic)
-        self.rng = torch.Generator().manual_seed(hash(key) % 2**31)
         self.grids: dict[tuple, torch.Tensor] = {}  # plane grids of the heatmaps, by (view, res)
         self.released = 0.0  # when the last chunk ended (perf_counter)
         self.thread = threading.Thread(target=self._run, name=f"batch-{len(batcher.groups)}",
@@ -94,11 +94,16 @@ class _Group:
         return max(self.released + chunk, now + min(TRAIN_SHARE * rest, chunk))
 
     def _train(self, batch: list[_Ticket]) -> None:
-        bt = BatchedTrainer([t.session.trainer for t in batch], self.rng)
+        bt = BatchedTrainer([t.session.trainer for t in batch])  # per-member RNG streams
         end = self._chunk_end()
+        # a member playing to `until` caps the chunk: it must stop at that iteration exactly
+        caps = [t.session._left() for t in batch if getattr(t.session, "until", None) is not None]
+        cap = min(caps) if caps else None
+        n = 0
         try:  # at least one iteration; stop early when a member has a command waiting
-            while True:
+            while cap is None or n < cap:
                 bt.iterate(1)
+                n += 1
                 if time.perf_counter() >= end or any(not t.session._cmds.empty() for t in batch):
                     break
         finally:

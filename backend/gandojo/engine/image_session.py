@@ -18,7 +18,7 @@ from typing import Any
 from ..gan.images import checkpoint as image_checkpoint
 from ..gan.images.classifier import cached_classifier
 from ..gan.images.config import merged_image_config
-from ..gan.images.data import load_split
+from ..gan.images.data import find_sources, load_split
 from ..gan.images.experiments import retraining_experiment
 from ..gan.images.idx import DataError
 from ..gan.images.metrics import evaluate_trainer
@@ -86,7 +86,9 @@ class ImageSession(BaseSession):
             return Path(res.npz if fmt == "npz" else res.png).read_bytes()
 
     # ------------------------------------------------------------ commands (worker thread)
-    def _cmd_play(self) -> dict:
+    def _cmd_play(self, until: int | None = None) -> dict:
+        if until is not None:
+            raise InputError("until", "playing to an iteration is for 2D sessions; use step with n on an image session")
         self.tracker.mark_rate(self.trainer)
         return super()._cmd_play()
 
@@ -105,6 +107,10 @@ class ImageSession(BaseSession):
                 data = load_split(dataset, "train", self.data_root)
             except (KeyError, DataError) as exc:  # unknown, or not on this machine: how to get it
                 raise InputError("dataset", str(exc).strip("'\"")) from None
+        elif data.source != "memory":  # a better source since (e.g. "Get the full dataset"): use it
+            best = find_sources(data.name, self.data_root)
+            if best and best[0].source != data.source:
+                data = load_split(data.name, "train", self.data_root, best[0].source)
         self._install(ImageTrainer(data, t.config, t.seed if seed is None else seed, t.device))
         return self.info()
 

@@ -13,6 +13,7 @@ import time
 
 import torch
 
+from .frames import Frame
 from .slowmo import StageRecorder
 
 
@@ -20,6 +21,7 @@ class CommandFailed(RuntimeError):
     """A command raised unexpectedly; the session paused and the message says why (API: 409)."""
 
 MIDSTEP_SAFE = {"slowmo", "speed", "drs", "publish", "snapshot", "checkpoint"}
+HOLD_COMMANDS = {"pause", "play"}  # run mid-stage in slow motion: pause holds the stage, play goes on
 
 
 class WorkerLoop:
@@ -28,11 +30,13 @@ class WorkerLoop:
     batcher = None  # engine/batcher.py's Batcher, set by the manager on 2D sessions (batching on)
     batch_group = 0  # members in this session's last batched chunk (0: it trained solo)
     compiler = None  # engine/compiler.py's StepCompiler, set by the manager on 2D sessions
-    compiled = {"state": "off", "compile_s": None, "reason": None}  # its status for this trainer
+    compiled = {"state": "eager", "compile_s": None, "reason": None}  # its status for this trainer
     budget = None  # engine/budget.py's FrameBudget, set by the manager: fewer frames under load
     _probed = None  # frame probes the batching group computed for this chunk (frames.build_frame)
     _frame_due: float | None = None  # when this session's next frame is due (None: no viewer)
     _group_published = False  # the batching group published this chunk's frame already
+    _slow_steps = 0  # slow-motion iterations a Step asked for (played stage by stage while paused)
+    _stage_frame = None  # the frame of the slow-motion stage on screen (shown again when paused)
 
     def _train_batched(self, next_frame: float) -> bool:
         """One chunk trained in this session's batching group; False: train solo instead."""
@@ -72,8 +76,15 @@ class WorkerLoop:
         next_frame = time.perf_counter()
         while not self._closed:
             try:
-                self._drain(block=not self.running)
-                if not self.running or self._closed:
+                self._drain(block=not self.running and not self._slow_steps)
+                if self._closed:
+                    continue
+                if self.slowmo and self._slow_steps and not self.running:
+                    self._slow_steps -= 1
+                    self._slow_iteration()
+                    continue
+                self._slow_steps = 0
+                if not self.running:
                     continue
                 if self.slowmo:
                     self._slow_iteration()
@@ -96,17 +107,23 @@ class WorkerLoop:
             self._swap_step()
         t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
         deadline = max(next_frame, now + 0.002) if self._fan or ipf else now + 0.05
-        start = t.iteration
-        if ipf:
-            for _ in range(ipf):
+        start, left = t.iteration, self._left()
+        if ipf:  # a waiting command (pause, reset...) cuts the chunk short: it runs at once
+            for _ in range(ipf if left is None else min(ipf, left)):
                 t.iterate()
-        elif not self._train_batched(next_frame):
-            while time.perf_counter() < deadline and self._cmds.empty():
+                if not self._cmds.empty():
+                    break
+        elif not self._train_batched(next_frame):  # the group caps the chunk at `until` too
+            while (time.perf_counter() < deadline and self._cmds.empty()
+                   and (left is None or t.iteration - start < left)):
                 t.iterate()
         if not self._check_finite():
             return next_frame
         self._lockstep(t.iteration - start)
         self._update_rate()
+        if self.until is not None and t.iteration >= self.until:
+            self._stop_at_until()  # publishes the frame of iteration `until`
+            return next_frame
         if ipf:  # pace: one frame's worth of iterations per frame interval
             while time.perf_counter() < deadline and self._cmds.empty():
                 time.sleep(min(0.005, max(0.0, deadline - time.perf_counter())))
@@ -141,11 +158,19 @@ class WorkerLoop:
             self._rate = (now, it)
 
     def _slow_iteration(self) -> None:
-        rec = StageRecorder(self.trainer, self._build, self._publish, self._stage_wait)
-        self.trainer.iterate(observe=rec)
+        def publish(frame: Frame) -> None:
+            self._stage_frame = frame
+            self._publish(frame)
+
+        rec = StageRecorder(self.trainer, self._build, publish, self._stage_wait)
+        try:
+            self.trainer.iterate(observe=rec)
+        finally:
+            self._stage_frame = None
         self._lockstep(1)
         if self._check_finite():
             self._cmd_publish()
+            self._stop_at_until()
 
     def _lockstep(self, n: int, part: str = "both") -> None:
         """Advance the follower by the same iterations (unlink it if it is gone)."""
@@ -157,20 +182,45 @@ class WorkerLoop:
             self.follower = None
             self._broadcast({"type": "event", "event": "unlinked", "reason": str(exc)})
 
+    def _holding(self) -> bool:
+        """Paused in the middle of a slow-motion iteration (and no Step to finish it)."""
+        return self.slowmo and not self.running and not self._slow_steps
+
     def _stage_wait(self) -> bool:
         """Wait one stage's duration, running harmless commands (stage duration, speed, DRS,
-        snapshots) at once; False when another command arrived: finish the iteration fast."""
+        snapshots) at once. Pause holds this stage until Play or Step (a Step plays the rest of
+        the iteration stage by stage); False when another command arrived: finish it fast."""
         start = time.perf_counter()
-        while (left := start + self.stage_ms / 1000.0 - time.perf_counter()) > 0:
-            if self._closed:
+        while self._holding() or (left := start + self.stage_ms / 1000.0 - time.perf_counter()) > 0:
+            if self._closed or not self.slowmo:  # slow motion switched off: finish the iteration
                 return False
             try:
                 item = self._cmds.get_nowait()
             except queue.Empty:
-                time.sleep(min(0.02, left))
+                time.sleep(0.02 if self._holding() else min(0.02, left))
                 continue
-            if item[0] not in MIDSTEP_SAFE:
+            if item[0] == "step" and self._holding() and self._steps_one_slow(item[2]):
+                self._slow_steps = 1  # go on with this iteration, stage by stage, then stop
+                if item[3].set_running_or_notify_cancel():
+                    item[3].set_result(self._step_reply())
+                start = time.perf_counter()
+                continue
+            if item[0] not in MIDSTEP_SAFE | HOLD_COMMANDS:
                 self._deferred.append(item)
                 return False
+            held = self._holding()
             self._run(item)
+            if held and not self._holding():
+                start = time.perf_counter()  # play: this stage's time starts again
+            elif self._holding() and self._stage_frame is not None:  # paused: the stage stays
+                f = self._stage_frame
+                self._publish(Frame({**f.header, "running": False}, f.sections))
         return True
+
+    @staticmethod
+    def _steps_one_slow(kwargs: dict) -> bool:
+        """A Step that slow motion plays stage by stage: one whole iteration."""
+        return kwargs.get("n", 1) == 1 and kwargs.get("part", "both") == "both"
+
+    def _step_reply(self) -> dict:
+        return {"iteration": self.trainer.iteration, "losses": self.trainer.losses(), "slowmo": True}

@@ -20,6 +20,7 @@ from . import checkpoint
 from .alarm import CollapseAlarm
 from .base import BaseSession
 from .frames import Frame, ProbeSet, build_frame
+from .history import MetricHistory
 from .limits import check_2d, check_steps
 
 MAX_FPS = 30
@@ -35,6 +36,7 @@ class Session(BaseSession):
         super().__init__(sid, token, trainer, fps, MAX_FPS)
         self.probe_set = ProbeSet(trainer)
         self.alarm = CollapseAlarm()
+        self.history = MetricHistory()  # what a joining socket's charts start from
         self.drs_percentile: float | None = None  # None: rejection sampling off
         self.follower: Session | None = None  # stepped in lockstep with this one
         self.preset: str | None = None  # the last preset applied (edits may have followed)
@@ -56,6 +58,7 @@ class Session(BaseSession):
 
     def state(self) -> dict[str, Any]:
         return {"slowmo": self.slowmo, "stage_ms": self.stage_ms, "running": self.running,
+                "until": self.until, "iteration": self.trainer.iteration,
                 "iterations_per_frame": self.iterations_per_frame,
                 "paused_reason": self.paused_reason,
                 "drs": {"on": self.drs_percentile is not None,
@@ -72,12 +75,21 @@ class Session(BaseSession):
         (x0, x1), (y0, y1) = self.trainer.dataset.view
         return {"x": [x0, x1], "y": [y0, y1]}
 
+    def subscribe(self, sub) -> None:
+        """A joining socket first gets the run's metric history (its charts start at iteration 0)."""
+        msg = self.history.message()
+        getattr(sub, "push", sub.messages.append)(msg)
+        super().subscribe(sub)
+
     def hello(self) -> dict[str, Any]:
         return {"view": self.view(), "modes_total": self.trainer.dataset.modes_total, **self.info()}
 
     # ------------------------------------------------------------ commands (worker thread)
     def _cmd_step(self, n: int = 1, part: Part = "both") -> dict:
         check_steps(self.limits, n)
+        if self.slowmo and not self.running and self._steps_one_slow({"n": n, "part": part}):
+            self._slow_steps = 1  # the worker plays it stage by stage (loop.py); answers at once
+            return self._step_reply()
         for _ in range(n):
             self.trainer.iterate(part)
         self._check_finite()
@@ -115,7 +127,8 @@ class Session(BaseSession):
 
     def _cmd_knob(self, name: str) -> dict:
         """Pull one live knob (KeyError for an unknown one)."""
-        return self._cmd_config(KNOBS[name].patch(self.trainer.config))
+        knob = KNOBS[name]
+        return self._cmd_config(knob.patch(self.trainer.config), knob.note)
 
     def _cmd_drs(self, on: bool, percentile: float = 95.0) -> dict:
         self.drs_percentile = percentile if on else None
@@ -143,6 +156,8 @@ class Session(BaseSession):
         self.trainer = trainer
         self.probe_set = ProbeSet(trainer)
         self.alarm.reset()
+        self.history.clear()
+        self.until = None
         self._metrics_at = 0.0
         self.paused_reason = None
         self._rate = (time.perf_counter(), trainer.iteration)
@@ -150,7 +165,7 @@ class Session(BaseSession):
                          "view": self.view(), **self.info()})
         self._cmd_publish()
 
-    def _cmd_config(self, patch: dict[str, Any]) -> dict:
+    def _cmd_config(self, patch: dict[str, Any], message: str | None = None) -> dict:
         new = merged_config(self.trainer.config, patch)  # raises pydantic.ValidationError
         check_2d(self.limits, new)  # raises LimitError
         rebuilt = self.trainer.apply_config(new)
@@ -160,6 +175,8 @@ class Session(BaseSession):
             self.alarm.reset()
         self._metrics_at = 0.0
         msg = {"type": "config", "config": new.model_dump(), "rebuilt": rebuilt}
+        if message:  # what a knob set besides its own change (the page's status line)
+            msg["message"] = message
         self._broadcast(msg)
         self._cmd_publish()
         return msg
@@ -176,16 +193,24 @@ class Session(BaseSession):
         fresh = (extra is not None or not self.running
                  or now - self._metrics_at >= self._metrics_gap(METRICS_INTERVAL))
         frame = build_frame(self.trainer, self.probe_set, {
-            "running": self.running, "its_per_sec": round(self.its_per_sec, 1),
+            "running": self.running, "its_per_sec": 0.0 if self.slowmo else round(self.its_per_sec, 1),
             "paused_reason": self.paused_reason, "slowmo": self.slowmo,
             "iterations_per_frame": self.iterations_per_frame, "compiled": self.compiled,
             **(extra or {})},
             self.drs_percentile, None if fresh else self._metrics, self._probed)
         if fresh:
             self._metrics, self._metrics_at = frame.header["metrics"], now
-            was = self.alarm.active
-            self._alarm = self.alarm.update(self.trainer.iteration, self._metrics, self.trainer.config)
-            if self._alarm is not None and self._alarm["active"] != was:
+            was = (self._alarm or {}).get("kind")
+            t = self.trainer
+            self._alarm = self.alarm.update(t.iteration, self._metrics, t.config, t.dataset.name,
+                                            t.losses())
+            if self._alarm["kind"] == "divergence" and self.running:  # pause, saying why
+                self.running = False
+                self.paused_reason = f"{self._alarm['message']} {self._alarm['cause']}"
+                frame.header.update(running=False, paused_reason=self.paused_reason)
+                self._broadcast({"type": "state", **self.state()})
+            if self._alarm["kind"] != was:
                 self._broadcast({"type": "alarm", **self._alarm})
         frame.header["alarm"] = self._alarm
+        self.history.record(frame.header)
         return frame

@@ -10,7 +10,8 @@ const CHARTS = [
     series: [{ key: 'd', label: 'D loss', color: COLORS.d }, { key: 'g', label: 'G loss', color: COLORS.g }],
   },
   {
-    id: 'plot-metrics', from: 'metrics', opts: { yTitle: 'KL by grid (bits)', yMin: 0, y2Title: 'JS (bits)', y2Range: [0, 1.02] },
+    // KL starts near 17 bits and ends near 0.1: a log axis keeps the end of the run readable
+    id: 'plot-metrics', from: 'metrics', opts: { yTitle: 'KL by grid (bits, log)', log: true, y2Title: 'JS (bits)', y2Range: [0, 1.02] },
     series: [{ key: 'kl', label: 'KL', color: COLORS.kl }, { key: 'js', label: 'JS →', color: COLORS.js, axis: 'y2' }],
   },
   {
@@ -38,11 +39,22 @@ const CHARTS = [
   },
 ];
 
+/**
+ * Where the losses settle when G matches the data and D can only answer D(x) = 1/2 everywhere
+ * (for the losses of gan/losses.py; the critic losses have no such level).
+ */
+export const EQUILIBRIUM = {
+  nonsaturating: { d: Math.log(4), g: Math.log(2), dText: 'D: log 4 ≈ 1.386', gText: 'G: log 2 ≈ 0.693' },
+  minimax: { d: Math.log(4), g: -Math.log(2), dText: 'D: log 4 ≈ 1.386', gText: 'G: −log 2 ≈ −0.693' },
+  lsgan: { d: 0.25, g: 0.125, dText: 'D: 0.25', gText: 'G: 0.125' },
+};
+
 /** Tabs: two charts each (readable on a 1366×768 projector). */
 export const CHART_TABS = [
   { name: 'training', label: 'Loss · KL/JS', charts: ['plot-losses', 'plot-metrics'] },
   { name: 'collapse', label: 'Modes · D acc.', charts: ['plot-modes', 'plot-accuracy'] },
   { name: 'gradients', label: 'Gradients', charts: ['plot-gradients', 'plot-dmeans'] },
+  { name: 'help', label: 'Help: the numbers', charts: [] }, // a pane of text already in the page (index.html)
 ];
 
 export class ChartPanel {
@@ -52,10 +64,13 @@ export class ChartPanel {
     this.panes = {};
     this.buttons = {};
     CHART_TABS.forEach((tab) => {
-      const pane = document.createElement('div');
-      pane.className = 'chart-pane';
-      pane.dataset.tab = tab.name;
-      root.appendChild(pane);
+      let pane = root.querySelector(`[data-tab="${tab.name}"]`);
+      if (!pane) {
+        pane = document.createElement('div');
+        pane.className = 'chart-pane';
+        pane.dataset.tab = tab.name;
+        root.appendChild(pane);
+      }
       this.panes[tab.name] = pane;
       tab.charts.forEach((id) => {
         const div = document.createElement('div');
@@ -85,7 +100,7 @@ export class ChartPanel {
     Object.entries(this.buttons).forEach(([n, b]) => b.setAttribute('aria-selected', String(n === name)));
     this.current = name;
     const tab = CHART_TABS.find((t) => t.name === name);
-    if (this.charts[tab.charts[0]]) tab.charts.forEach((id) => this.charts[id].chart.draw());
+    if (tab.charts.length && this.charts[tab.charts[0]]) tab.charts.forEach((id) => this.charts[id].chart.draw());
   }
 
   /** Record a frame header of session `source` ('a' or 'b'). */
@@ -99,6 +114,13 @@ export class ChartPanel {
 
   setCompare(on) {
     Object.values(this.charts).forEach(({ chart }) => chart.setCompare(on));
+  }
+
+  /** Reference lines on the loss chart for loss type `loss` (none for the critic losses). */
+  setLoss(loss) {
+    const eq = EQUILIBRIUM[loss];
+    const refs = eq ? [{ y: eq.d, label: `equilibrium ${eq.dText}`, color: COLORS.d }, { y: eq.g, label: eq.gText, color: COLORS.g }] : [];
+    this.charts['plot-losses'].chart.setRefs(refs);
   }
 
   /** Mark the iteration the timeline shows (null: live, no mark). */

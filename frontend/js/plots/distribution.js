@@ -1,10 +1,9 @@
-// plots/distribution.js — the layered distribution plot: D(x) heatmap + 0.5 contour, real/fake points (DRS-rejected ones faded), gradients, manifold, slow-motion batch.
+// plots/distribution.js — the layered distribution plot: Plotly draws the axes (and hover-free frame); the D(x) heatmap + 0.5 contour, points (DRS-rejected fakes faded), gradients, manifold and slow-motion batch are drawn on a canvas over its plot area (plots/canvaslayers.js).
 
-import {
-  COLORS, D_COLORSCALE, expectShape, columns, segments, gridLines, matrixRows,
-} from './common.js';
+import { COLORS, expectShape, columns, segments, gridLines } from './common.js';
+import { CanvasLayers } from './canvaslayers.js';
 
-/** Trace order = drawing order (bottom to top). `layer` names the toggle that shows it. */
+/** The layers as named series (drawing order, bottom to top) and the toggle that shows each: `trace(name)` reads them. */
 const TRACES = [
   { name: 'heatmap', layer: 'heatmap' },
   { name: 'contour', layer: 'heatmap' },
@@ -19,32 +18,10 @@ const TRACES = [
 ];
 
 const EMPTY = { x: [], y: [] };
+/** Slow-motion stages that change the models (D update, G update) and the layers that move with them. */
+const TWEEN_STAGES = new Set([5, 10]);
+const TWEEN_KEYS = ['heatmap', 'fake', 'gradients', 'manifold'];
 const MAX_ARROWS = 300;
-
-function markers(color, size, opacity) {
-  return { mode: 'markers', marker: { color, size, opacity, line: { width: 0 } } };
-}
-
-function stageMarkers(outline, d) {
-  return {
-    mode: 'markers',
-    marker: {
-      color: d, cmin: 0, cmax: 1, colorscale: D_COLORSCALE, size: 8,
-      line: { color: outline, width: 1.6 },
-    },
-  };
-}
-
-/** z[r][c] is D at the centre of cell (r, c) of an R×C tiling of the view (row = y, upwards). */
-function gridTrace(type, z, view, extra) {
-  const dx = (view.x[1] - view.x[0]) / z[0].length;
-  const dy = (view.y[1] - view.y[0]) / z.length;
-  return {
-    type, z, x0: view.x[0] + dx / 2, dx, y0: view.y[0] + dy / 2, dy,
-    zmin: 0, zmax: 1, showscale: false, hoverinfo: 'skip', ...extra,
-  };
-}
-
 function checkSections(s) {
   const [m] = expectShape('fake', s.fake, [null, 2]);
   expectShape('real', s.real, [null, 2]);
@@ -88,13 +65,19 @@ function checkView(view) {
 }
 
 export class DistributionPlot {
-  /** `div`: the element Plotly draws into; `Plotly`: the global plotly.js object. */
+  /** `div`: the element Plotly draws the axes into; `Plotly`: the global plotly.js object. */
   constructor(div, Plotly) {
     this.div = div;
     this.Plotly = Plotly;
     this.layers = { real: true, fake: true, heatmap: true, gradients: true, manifold: true };
     this.last = null;
     this.blank = null; // a view to show empty (draw mode) instead of the frames
+    this.axesView = null; // the view Plotly's axes show now
+    this.axesReady = null;
+    if (getComputedStyle(div).position === 'static') div.style.position = 'relative';
+    this.canvas = new CanvasLayers(div);
+    this.pending = false;
+    new ResizeObserver(() => this.placeCanvas()).observe(div);
   }
 
   setLayers(layers) {
@@ -106,12 +89,12 @@ export class DistributionPlot {
   setBlank(view) {
     this.blank = view;
     if (!view) {
+      this.axesView = null;
       this.redraw();
-      return Promise.resolve();
+      return this.axesReady || Promise.resolve();
     }
-    // an invisible trace: without one Plotly leaves the axes unconstrained (the plane would not be square)
-    const corners = { type: 'scatter', mode: 'markers', x: view.x, y: view.y, marker: { opacity: 0 }, hoverinfo: 'skip' };
-    return this.Plotly.react(this.div, [corners], this.layout(view, 'blank'), { displayModeBar: false, responsive: true });
+    this.canvas.clear();
+    return this.axes(view);
   }
 
   redraw() {
@@ -128,57 +111,115 @@ export class DistributionPlot {
     return { left, top, width: px(fl.xaxis, view.x[1]) - px(fl.xaxis, view.x[0]), height: px(fl.yaxis, view.y[1]) - px(fl.yaxis, view.y[0]) };
   }
 
-  /** Draw one frame: `view` = {x:[x0,x1], y:[y0,y1]}, `sections` = {name: {shape, data}}. Throws on wrong shapes. */
-  update(view, sections, revision) {
+  /**
+   * Draw one frame: `view` = {x:[x0,x1], y:[y0,y1]}, `sections` = {name: {shape, data}}. Throws on
+   * wrong shapes. `stage` (slow motion): the update stages (D update, G update) move from the last
+   * frame to this one over `tweenMs`, so that one sees the heatmap / the fakes move.
+   */
+  update(view, sections, revision, stage = null, tweenMs = 0) {
     checkView(view);
     checkSections(sections);
+    const before = this.last;
     this.last = { view, sections, revision };
-    if (!this.blank) this.draw(view, sections, revision);
+    this.stopTween();
+    if (this.blank) return;
+    this.draw(view, sections, revision);
+    if (stage && TWEEN_STAGES.has(stage.index) && tweenMs > 0 && before) this.tween(before.sections, sections, tweenMs);
+  }
+
+  /** Redraw the in-between frames from `a` to `b` (the sections both have with equal sizes) for `ms`. */
+  tween(a, b, ms) {
+    const keys = TWEEN_KEYS.filter((k) => a[k] && b[k] && a[k].data.length === b[k].data.length);
+    if (!keys.length) return;
+    const mixed = { ...b };
+    keys.forEach((k) => { mixed[k] = { shape: b[k].shape, data: new Float32Array(b[k].data.length) }; });
+    const t0 = performance.now();
+    const step = () => {
+      const f = Math.min(1, (performance.now() - t0) / ms);
+      const e = f * f * (3 - 2 * f); // ease in and out
+      keys.forEach((k) => {
+        const x = a[k].data;
+        const y = b[k].data;
+        const out = mixed[k].data;
+        for (let i = 0; i < out.length; i += 1) out[i] = x[i] + e * (y[i] - x[i]);
+      });
+      this.canvas.draw(f < 1 ? mixed : b, this.layers);
+      this.tweening = f < 1 ? requestAnimationFrame(step) : null;
+    };
+    this.tweening = requestAnimationFrame(step);
+  }
+
+  stopTween() {
+    if (this.tweening) cancelAnimationFrame(this.tweening);
+    this.tweening = null;
+  }
+
+  /** Plotly draws the axes of `view` (only when the view changes); the canvas follows its plot area. */
+  axes(view) {
+    const same = this.axesView && this.axesView.x.join() === view.x.join() && this.axesView.y.join() === view.y.join();
+    if (same) return this.axesReady;
+    this.axesView = { x: view.x.slice(), y: view.y.slice() };
+    // an invisible trace: without one Plotly leaves the axes unconstrained (the plane would not be square)
+    const corners = { type: 'scatter', mode: 'markers', x: view.x, y: view.y, marker: { opacity: 0 }, hoverinfo: 'skip' };
+    this.axesReady = this.Plotly.react(this.div, [corners], this.layout(view), { displayModeBar: false, responsive: true })
+      .then(() => {
+        if (!this.bound && this.div.on) {
+          this.bound = true;
+          this.div.on('plotly_afterplot', () => this.placeCanvas());
+        }
+        this.placeCanvas();
+      });
+    return this.axesReady;
+  }
+
+  /** Put the canvas over Plotly's plot area and redraw the last frame on it. */
+  placeCanvas() {
+    const fl = this.div._fullLayout;
+    if (!fl || !fl.xaxis || !Number.isFinite(fl.xaxis._length) || !this.axesView) return;
+    const box = { left: fl.xaxis._offset, top: fl.yaxis._offset, width: fl.xaxis._length, height: fl.yaxis._length };
+    const view = { x: fl.xaxis.range.slice(), y: fl.yaxis.range.slice() };
+    this.canvas.place(box, view);
+    if (this.blank) this.canvas.clear();
+    else if (this.last) this.paint();
   }
 
   draw(view, s, revision) {
-    const z = matrixRows(s.heatmap);
-    const staged = ['stage_real', 'stage_fake'].some((k) => s[k] && s[k].shape[0] > 0);
-    const dim = staged ? 0.3 : 1;
+    this.axes(view);
+    this.paint();
+    this.div.dataset.drawnIteration = String(revision);
+  }
+
+  paint() {
+    if (!this.last || this.blank) return;
+    this.canvas.draw(this.last.sections, this.layers);
+  }
+
+  /** A layer as a named series {name, x, y, visible} of the frame last given (for tests and the console). */
+  trace(name) {
+    const t = TRACES.find((tr) => tr.name === name);
+    if (!t) throw new Error(`distribution: no layer ${name}`);
+    const s = this.last ? this.last.sections : null;
+    const visible = Boolean(this.layers[t.layer]);
+    if (!s) return { name, visible, ...EMPTY };
     const fakes = splitByMask(s.fake, s.drs_mask);
-    const traces = {
-      heatmap: gridTrace('heatmap', z, view, { colorscale: D_COLORSCALE, opacity: 0.55, zsmooth: false }),
-      contour: gridTrace('contour', z, view, {
-        contours: { start: 0.5, end: 0.5, size: 1, coloring: 'none' },
-        line: { color: COLORS.contour, width: 1.5, dash: 'dot' },
-      }),
-      manifold: { type: 'scattergl', mode: 'lines', line: { color: COLORS.manifold, width: 1 }, ...(s.manifold ? gridLines(s.manifold) : EMPTY) },
-      real: { type: 'scattergl', ...markers(COLORS.real, 4.5, 0.8 * dim), ...columns(s.real) },
-      gradients: { type: 'scattergl', mode: 'lines', line: { color: COLORS.gradient, width: 1 }, opacity: 0.6 * dim, ...segments(s.fake, s.gradients, MAX_ARROWS) },
-      'fake rejected': { type: 'scattergl', ...markers(COLORS.fake, 4, 0.16 * dim), ...fakes.rejected },
-      fake: { type: 'scattergl', ...markers(COLORS.fake, 4.5, 0.9 * dim), ...fakes.kept },
-      'stage real': { type: 'scattergl', ...this.stagePoints(s, 'real') },
-      'stage fake': { type: 'scattergl', ...this.stagePoints(s, 'fake') },
-      'stage gradients': { type: 'scattergl', mode: 'lines', line: { color: COLORS.gradient, width: 2 }, ...this.stageArrows(s) },
+    const of = {
+      heatmap: () => EMPTY, contour: () => EMPTY,
+      manifold: () => (s.manifold ? gridLines(s.manifold) : EMPTY),
+      real: () => columns(s.real),
+      gradients: () => segments(s.fake, s.gradients, MAX_ARROWS),
+      'fake rejected': () => fakes.rejected,
+      fake: () => fakes.kept,
+      'stage real': () => (s.stage_real ? columns(s.stage_real) : EMPTY),
+      'stage fake': () => (s.stage_fake ? columns(s.stage_fake) : EMPTY),
+      'stage gradients': () => (s.stage_grad && s.stage_fake && s.stage_grad.shape[0] ? segments(s.stage_fake, s.stage_grad) : EMPTY),
     };
-    const data = TRACES.map((t) => ({
-      name: t.name, hoverinfo: 'skip', ...traces[t.name], visible: Boolean(this.layers[t.layer]),
-    }));
-    this.Plotly.react(this.div, data, this.layout(view, revision), { displayModeBar: false, responsive: true });
+    return { name, visible, ...of[name]() };
   }
 
-  stagePoints(s, which) {
-    const pts = s['stage_' + which];
-    if (!pts || pts.shape[0] === 0) return { mode: 'markers', ...EMPTY };
-    const d = s['stage_d_' + which];
-    const fill = d && d.shape[0] > 0 ? Array.from(d.data) : '#fff';
-    return { ...stageMarkers(COLORS[which], fill), ...columns(pts) };
-  }
-
-  stageArrows(s) {
-    if (!s.stage_grad || s.stage_grad.shape[0] === 0 || !s.stage_fake || s.stage_fake.shape[0] === 0) return EMPTY;
-    return segments(s.stage_fake, s.stage_grad);
-  }
-
-  layout(view, revision) {
+  layout(view) {
     const axis = (range) => ({
       range: range.slice(), fixedrange: true, showgrid: false, zeroline: false,
-      ticks: 'outside', ticklen: 3, tickfont: { size: 10, color: COLORS.text }, linecolor: '#bbb', mirror: true,
+      ticks: 'outside', ticklen: 3, tickfont: { size: 11, color: COLORS.text }, linecolor: '#bbb', mirror: true,
     });
     return {
       xaxis: { ...axis(view.x), constrain: 'domain' },
@@ -189,7 +230,6 @@ export class DistributionPlot {
       dragmode: false,
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: '#fff',
-      datarevision: revision,
       uirevision: 'keep',
     };
   }

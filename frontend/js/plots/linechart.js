@@ -2,8 +2,10 @@
 
 import { COLORS } from './common.js';
 
-const DEFAULT_MAX_POINTS = 2000;
-const REDRAW_MS = 200;
+const DEFAULT_MAX_POINTS = 1000;
+const REDRAW_MS = 1000; // a chart redraws at most once a second: the distribution plot gets the frame rate
+const SLOT_MS = 250; // charts take turns (one Plotly redraw per slot), never all in one animation frame
+let nextSlot = 0;
 
 /** One series: x/y kept below maxPoints by dropping every other old point (the whole run stays visible). */
 export class History {
@@ -46,7 +48,7 @@ export class LineChart {
   /**
    * `series`: [{key, label, color, axis?: 'y2'}]; `opts`: {yTitle, yMin, yRange, yInteger, y2Title,
    * y2Range, y2Format, log, emptyText, maxPoints}. push(iteration, {key: value|null}, source) records a point of session
-   * 'a' (default) or 'b' (compare mode); redraws are throttled to 5 per second and skipped while hidden.
+   * 'a' (default) or 'b' (compare mode); redraws are throttled to 1 per second, charts taking turns and skipped while hidden.
    */
   constructor(div, Plotly, series, opts = {}) {
     this.div = div;
@@ -56,6 +58,7 @@ export class LineChart {
     this.sources = {};
     this.addSource('a');
     this.marker = null;
+    this.refs = []; // reference lines [{y, label, color}] (e.g. the losses at equilibrium)
     this.lastDraw = 0;
     this.timer = null;
     this.draw();
@@ -91,6 +94,22 @@ export class LineChart {
     if (changed) this.scheduleDraw();
   }
 
+  /** Horizontal reference lines [{y, label, color}] drawn across the chart. */
+  setRefs(refs) {
+    this.refs = refs || [];
+    this.scheduleDraw();
+  }
+
+  /** The largest value of the y-axis series (for integer ticks). */
+  yMax() {
+    let m = 0;
+    Object.values(this.sources).forEach((src) => this.series.forEach((s) => {
+      if (s.axis === 'y2') return;
+      src.hist[s.key].y.forEach((v) => { if (v > m) m = v; });
+    }));
+    return m;
+  }
+
   /** A dashed vertical line at `iteration` (the timeline's frame), or none for null. */
   mark(iteration) {
     if (iteration === this.marker) return;
@@ -101,7 +120,10 @@ export class LineChart {
   /** Redraw at most every REDRAW_MS, and always once after the last change. */
   scheduleDraw() {
     if (this.timer) return;
-    const wait = Math.max(0, REDRAW_MS - (performance.now() - this.lastDraw));
+    if (this.div.offsetParent === null && this.drawnOnce) return; // hidden: showing its tab draws it
+    const now = performance.now();
+    const wait = Math.max(0, REDRAW_MS - (now - this.lastDraw), nextSlot - now);
+    nextSlot = now + wait + SLOT_MS;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.draw();
@@ -138,7 +160,7 @@ export class LineChart {
     const yaxis = {
       ...axis, type: o.log ? 'log' : 'linear', rangemode: o.yMin === 0 ? 'tozero' : 'normal',
       title: { text: o.yTitle || '', font: { size: 10 } }, ...(o.yRange ? { range: o.yRange } : {}),
-      ...(o.yInteger ? { tickformat: 'd', nticks: 6 } : {}),
+      ...(o.yInteger ? { tickformat: 'd', tick0: 0, dtick: Math.max(1, Math.ceil(this.yMax() / 5)) } : {}),
     };
     const layout = {
       margin: { l: 40, r: this.series.some((s) => s.axis === 'y2') ? 46 : 8, t: 6, b: 22 },
@@ -150,13 +172,19 @@ export class LineChart {
       plot_bgcolor: '#fff',
       hovermode: 'x unified',
       datarevision: this.lastDraw,
-      shapes: this.marker === null ? [] : [{
+      shapes: [...(this.marker === null ? [] : [{
         type: 'line', xref: 'x', yref: 'paper', x0: this.marker, x1: this.marker, y0: 0, y1: 1,
         line: { color: '#555', width: 1, dash: 'dot' },
-      }],
-      annotations: empty && o.emptyText ? [{
+      }]), ...this.refs.map((r) => ({
+        type: 'line', xref: 'paper', yref: 'y', x0: 0, x1: 1, y0: r.y, y1: r.y, layer: 'below',
+        line: { color: r.color, width: 1, dash: 'dash' },
+      }))],
+      annotations: [...(empty && o.emptyText ? [{
         text: o.emptyText, xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, showarrow: false, font: { size: 11, color: COLORS.text },
-      }] : [],
+      }] : []), ...this.refs.map((r) => ({
+        text: r.label, xref: 'paper', yref: 'y', x: 1, y: r.y, xanchor: 'right', yanchor: 'bottom', showarrow: false,
+        font: { size: 10, color: r.color },
+      }))],
     };
     if (this.series.some((s) => s.axis === 'y2')) {
       layout.yaxis2 = {

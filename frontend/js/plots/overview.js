@@ -10,10 +10,10 @@ export const STAGE_NAMES = [
   'sample noise', 'G makes fakes', 'D classifies real and fake', 'D loss', 'D gradients', 'D update',
   'G sample', 'D classifies fakes', 'G loss', 'G gradients', 'G update',
 ];
-/** Two-line labels of the stage pills. */
+/** Short labels of the stage pills (HTML, they wrap). */
 const STAGE_SHORT = [
-  ['sample', 'noise'], ['G makes', 'fakes'], ['D', 'classifies'], ['D', 'loss'], ['D', 'gradients'], ['D', 'update'],
-  ['G', 'sample'], ['D classifies', 'fakes'], ['G', 'loss'], ['G', 'gradients'], ['G', 'update'],
+  'sample noise', 'G makes fakes', 'D classifies', 'D loss', 'D gradients', 'D update',
+  'G sample', 'D classifies fakes', 'G loss', 'G gradients', 'G update',
 ];
 
 /** Nodes: id, box [x, y, w, h], label, label position, kind (css class), thumbnail canvas or not. */
@@ -84,9 +84,10 @@ export class Overview {
   }
 
   build() {
-    const s = svg('svg', { viewBox: '0 0 520 300', class: 'overview-svg', role: 'img', 'aria-label': 'GAN model overview' });
-    this.buildStageBar(s, 0, 6, 2, 'd');
-    this.buildStageBar(s, 6, 5, 268, 'g');
+    // the graph at a scale where 16 units ≈ 12 px and more (the stage pills above and below it are HTML)
+    const s = svg('svg', { viewBox: '0 34 520 226', class: 'overview-svg', role: 'img', 'aria-label': 'GAN model overview' });
+    const rowD = this.buildStageBar(0, 6, 'd');
+    const rowG = this.buildStageBar(6, 5, 'g');
     EDGES.forEach(([id, d, cls, label]) => {
       const g = svg('g', { class: `edge ${cls || ''}` }, s);
       svg('path', { d, class: 'edge-line' }, g);
@@ -99,19 +100,25 @@ export class Overview {
       fake: this.buildPredBar('pred-fake'),
     };
     this.svg = s;
-    this.root.replaceChildren(s);
+    this.root.replaceChildren(rowD, s, rowG);
   }
 
-  buildStageBar(s, first, count, y, part) {
-    const w = 520 / count;
+  buildStageBar(first, count, part) {
+    const row = document.createElement('div');
+    row.className = `stage-row ${part}`;
     for (let i = 0; i < count; i += 1) {
       const idx = first + i;
-      const g = svg('g', { class: `stage-pill ${part}`, 'data-stage': idx }, s);
-      svg('rect', { x: i * w + 1, y, width: w - 2, height: 30, rx: 3 }, g);
-      text(g, i * w + 5, y + 22, String(idx), 'stage-num');
-      STAGE_SHORT[idx].forEach((line, k) => text(g, i * w + (idx >= 10 ? 31 : 20), y + 13 + 11 * k, line, 'stage-text'));
-      this.els['stage-' + idx] = g;
+      const pill = document.createElement('div');
+      pill.className = `stage-pill ${part}`;
+      pill.dataset.stage = String(idx);
+      pill.title = `Stage ${idx}: ${STAGE_NAMES[idx]}`;
+      const num = document.createElement('b');
+      num.textContent = String(idx);
+      pill.append(num, document.createTextNode(STAGE_SHORT[idx]));
+      row.appendChild(pill);
+      this.els['stage-' + idx] = pill;
     }
+    return row;
   }
 
   buildNode(s, n) {
@@ -154,6 +161,7 @@ export class Overview {
       throw new Error(`overview: stage index ${index} is not in 0..${STAGE_NAMES.length - 1}`);
     }
     this.svg.classList.toggle('slowmo', index !== null);
+    this.root.classList.toggle('slowmo', index !== null);
     const lit = new Set(index === null ? [] : STAGE_LIGHTS[index]);
     Object.entries(this.els).forEach(([id, el]) => {
       if (id.startsWith('stage-')) el.classList.toggle('active', id === 'stage-' + index);
