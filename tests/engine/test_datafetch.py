@@ -112,3 +112,26 @@ def test_no_network_is_told_as_such(tmp_path):
         "embedded set of 9,000 images stays in use.")
     with pytest.raises(KeyError):
         datafetch.start_download(jobs, "emnist", tmp_path / "data")
+
+
+def test_a_reset_after_the_download_trains_on_the_full_set(mirror, tmp_path):
+    from gandojo.engine.image_session import ImageSession
+    from gandojo.gan.images.config import default_image_config
+    from gandojo.gan.images.trainer import ImageTrainer
+
+    _, base, remote = mirror
+    root = tmp_path / "data"
+    data = load_split("mnist", "train", root)
+    assert data.source == "embedded"
+    s = ImageSession("x", "tok", ImageTrainer(data, default_image_config(batch_size=16), 1), data_root=root)
+    try:
+        jobs = JobRegistry()
+        job = datafetch.start_download(jobs, "mnist", root, (base,), 5.0, remote)
+        _finish(jobs, job)
+        assert job.state == "done", job.message
+        info = s.command("reset").result(60)
+        assert (info["data"]["source"], info["data"]["count"]) == ("download", 120)
+        info = s.command("reset", seed=4).result(60)  # nothing better since: the same set stays
+        assert (info["data"]["source"], info["seed"]) == ("download", 4)
+    finally:
+        s.close()

@@ -83,7 +83,7 @@ export class DataFetch {
       if (m.state === 'done' && m.result) {
         this.bar('done', 1, 'done');
         const n = Number(m.result.count).toLocaleString('en-US');
-        this.say(`The full ${this.entry ? this.entry.title : 'dataset'} is downloaded and verified: ${n} training images. New sessions use it; press Reset (or choose the dataset again) to train on it here.`);
+        this.say(`The full ${this.entry ? this.entry.title : 'dataset'} is downloaded and verified: ${n} training images. New sessions use it; press Reset to train on it here.`);
         this.deps.refresh();
       } else {
         this.bar('failed', m.progress || 0, m.state);
