@@ -48,14 +48,17 @@ def step_ops(t) -> int:
 SLOPE_OFF = {nn.ReLU: 0.0, nn.LeakyReLU: 0.2, nn.Tanh: 1.0}  # |act'| where z < 0 for sure
 
 
-def _abs_pair(m: nn.Module, weights: tuple[list, list], x_abs: tuple, x: torch.Tensor,
-              rel: float) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+def abs_pair(m: nn.Module, weights: tuple[list, list], x_abs: tuple, x: torch.Tensor,
+              rel: float, unsure: list | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
     """The absolute-value evaluation of ScaledMLP m at |parameters| weights[0] and, with the
     same slope masks, at weights[1] (|W| + E); x_abs the two absolute inputs, x the signed one.
 
-    A hidden unit whose pre-activation is negative by more than its error bound (rel · z_abs plus the change that the parameter and input errors can make) is off for sure: ReLU
-    gives an exact 0 there (leaky ReLU 0.2 z), so its slope bound is SLOPE_OFF; elsewhere 1.
-    Returns (out_abs at weights[0], out_abs at weights[1], masks)."""
+    A hidden unit whose pre-activation is negative by more than its error bound (rel · z_abs plus
+    the change that the parameter and input errors can make) is off for sure: ReLU gives an exact
+    0 there (leaky ReLU 0.2 z), so its slope bound is SLOPE_OFF; elsewhere 1. Returns (out_abs at
+    weights[0], out_abs at weights[1], masks); `unsure` collects, per hidden layer, where the
+    pre-activation is within its error bound of the kink (two paths may disagree on the side)."""
     shift, scale = m.out_shift.to(D64).abs(), m.out_scale.to(D64).abs()
     h = [m.in_bias.to(D64).abs() + xa * m.in_scale.to(D64).abs() for xa in x_abs]
     hs = m.in_bias.to(D64) + x.to(D64) * m.in_scale.to(D64)
@@ -69,20 +72,27 @@ def _abs_pair(m: nn.Module, weights: tuple[list, list], x_abs: tuple, x: torch.T
             with torch.no_grad():
                 slack = rel * h[1] + (h[1] - h[0])
                 mask = torch.where(hs < -slack, SLOPE_OFF[type(layer)], 1.0).to(D64)
+                if unsure is not None:
+                    unsure.append((hs.abs() <= slack).to(D64))
                 hs = layer(hs)
             masks.append(mask)
             h = [hk * mask for hk in h]
     return shift + h[0] * scale, shift + h[1] * scale, masks
 
 
-def _jacobian_norms(m: nn.Module, weights: list[torch.Tensor], masks: list[torch.Tensor]):
-    """‖J_abs‖ per row: the absolute network's input Jacobian |W_L| ⋯ diag(mask₁)|W_1|
-    diag(|in_scale|) (scaled by |out_scale|), the absolute evaluation of ‖∇_x D(x)‖."""
+def jacobian_rows(m: nn.Module, weights: list[torch.Tensor], masks: list[torch.Tensor]):
+    """The absolute network's input Jacobian per row [rows, out, in]: |out_scale| |W_L| ...
+    diag(mask_1) |W_1| diag(|in_scale|), the absolute evaluation of dm(x)/dx."""
     rows = masks[0].shape[0] if masks else 1
     jac = (weights[0] * m.in_scale.to(D64).abs()).expand(rows, -1, -1)
     for mask, w in zip(masks, weights[2::2]):
         jac = w @ (mask.unsqueeze(-1) * jac)
-    return (jac * m.out_scale.to(D64).abs().view(1, -1, 1)).flatten(1).norm(dim=1)
+    return jac * m.out_scale.to(D64).abs().view(1, -1, 1)
+
+
+def _jacobian_norms(m: nn.Module, weights: list[torch.Tensor], masks: list[torch.Tensor]):
+    """The absolute evaluation of the input gradient's norm per row."""
+    return jacobian_rows(m, weights, masks).flatten(1).norm(dim=1)
 
 
 class TrainingBound:
@@ -130,20 +140,20 @@ class TrainingBound:
         t, n, margin = self.t, self.t.config.batch_size, self.ops * self.u
         wg, wd = self._weights(t.G), self._weights(t.D)
         d_call, z = self.calls["D"][0], self.calls["G"][-1]["x"]  # the step's main D call
-        fakes = _abs_pair(t.G, wg, (z.abs(), z.abs()), z, margin)[:2]
+        fakes = abs_pair(t.G, wg, (z.abs(), z.abs()), z, margin)[:2]
         x = d_call["x"]
         if which == "d":  # D saw [real; fake]
             real = x[:n].to(D64).abs()
             x_abs = tuple(torch.cat([real, f]) for f in fakes)
         else:
             x_abs = fakes
-        *outs, masks = _abs_pair(t.D, wd, x_abs, x, margin)
+        *outs, masks = abs_pair(t.D, wd, x_abs, x, margin)
         delta = d_call["grad"].to(D64).abs()
         totals = [(o * (delta + o.detach() / n)).sum() for o in outs]
         losses = [float(((o.detach() + 1) ** 2).mean()) * (2 if which == "d" else 1) for o in outs]
         if which == "d" and t.loss.gradient_penalty and t.config.gp_weight > 0:
             xi = self.calls["D"][1]["x"]  # the interpolates x̂: λ·mean (‖∇D(x̂)‖ − 1)²
-            gp_masks = _abs_pair(t.D, wd, (xi.abs(), xi.abs()), xi, margin)[2]
+            gp_masks = abs_pair(t.D, wd, (xi.abs(), xi.abs()), xi, margin)[2]
             totals = [tot + t.config.gp_weight * ((_jacobian_norms(t.D, w, gp_masks) + 1) ** 2).mean()
                       for tot, w in zip(totals, wd)]
         if which == "d" and t.config.r1_weight > 0:  # γ/2 · mean ‖∇D(real)‖² over the real rows

@@ -11,6 +11,8 @@ from gandojo.engine.frames import decode
 from gandojo.engine.manager import SessionManager
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.settings import Settings
+from f32_probes import frame_excess
+from numerics import assert_f32_close, f32_bound, reduction_ops
 from servers import wait_for
 
 DATASETS = ("gaussians", "ring", "ring8", "grid25")
@@ -55,10 +57,9 @@ def test_compatible_playing_sessions_train_as_one_batch_and_keep_publishing(mana
     assert wait_for(lambda: all(batched(s, 4) for s in sessions))
     start = [s.trainer.iteration for s in sessions]
     n0 = [c.n for c in counters]
-    time.sleep(1.0)
-    for s, i0, c, f0 in zip(sessions, start, counters, n0):
-        assert s.trainer.iteration > i0 + 20  # every member advances
-        assert c.n - f0 >= 5  # and its own frames keep coming
+    for s, i0, c, f0 in zip(sessions, start, counters, n0):  # (waits: busy CI cores are slow)
+        assert wait_for(lambda: s.trainer.iteration > i0 + 20)  # every member advances
+        assert wait_for(lambda: c.n - f0 >= 5)  # and its own frames keep coming
         hdr = decode(s.latest()[1]).header
         assert hdr["running"] and hdr["dataset"] == s.trainer.dataset.name
         assert all(v is not None for v in s.trainer.losses().values())
@@ -124,6 +125,40 @@ def test_step_stays_deterministic_next_to_batched_sessions(manager):
         assert torch.equal(p, q)
 
 
+def solo_twin(session, iterations):
+    """A fresh trainer of the session's dataset, config and seed, trained solo."""
+    from gandojo.gan.trainer import Trainer2D
+    t = Trainer2D(session.trainer.dataset, session.trainer.config, session.trainer.seed)
+    for _ in range(iterations):
+        t.iterate()
+    return t
+
+
+def test_a_seed_reproduces_its_solo_run_when_trained_in_a_batch(manager):
+    """Issue 13: a batched member draws exactly the real batches and noise it would draw solo
+    (its generator ends in the same state), and its parameters equal the solo run's up to the
+    float32 reassociation of batched arithmetic (bmm vs addmm), bounded relative to their size
+    and growing with the number of iterations."""
+    sessions = playing(manager, 3)
+    assert wait_for(lambda: all(batched(s, 3) for s in sessions))
+    for s in sessions:
+        s.command("pause").result(5)
+    for s in sessions:
+        n = s.trainer.iteration
+        assert n > 0
+        solo = solo_twin(s, n)
+        assert torch.equal(s.trainer.rng.get_state(), solo.rng.get_state())  # the same draws
+        assert torch.equal(s.trainer.dataset.sample(8, s.trainer.rng), solo.dataset.sample(8, solo.rng))
+        # (a session batched before issue 13 drew from one generator per group: this failed)
+        cfg = s.trainer.config
+        ops = reduction_ops(2 * cfg.batch_size)  # a gradient sums over real + fake samples
+        steps = n * (cfg.k_d + cfg.k_g)
+        for p, q in zip((*s.trainer.G.parameters(), *s.trainer.D.parameters()),
+                        (*solo.G.parameters(), *solo.D.parameters())):
+            scale = float(q.detach().abs().max().clamp(min=1.0))
+            assert_f32_close(p.detach(), q.detach(), f32_bound(scale, ops, steps), f"{s.id} after {n}")
+
+
 def test_batching_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("GANDOJO_BATCHING", "0")
     assert Settings.from_env().batching is False
@@ -158,13 +193,17 @@ def test_batched_frame_probes_match_each_sessions_own(manager):
         metrics = build_frame(s.trainer, s.probe_set).header["metrics"]
         own = build_frame(s.trainer, s.probe_set, metrics=metrics)
         batched = build_frame(s.trainer, s.probe_set, metrics=metrics, probed=s._probed)
-        scale = own.header.pop("gradient_scale")
-        assert batched.header.pop("gradient_scale") == pytest.approx(scale, rel=1e-4)
-        assert own.header == batched.header
-        assert own.sections.keys() == batched.sections.keys()
-        for name, arr in own.sections.items():
-            assert arr.shape == batched.sections[name].shape
-            assert abs(arr - batched.sections[name]).max() < 1e-4, name
+        # bmm/matmul vs addmm: each section element within its float32 bound (tests/f32_probes.py)
+        assert frame_excess(s.trainer, s.probe_set, own, batched) <= 1.0
+        own.header.pop("gradient_scale"), batched.header.pop("gradient_scale")
+        assert own.header == batched.header  # the same metrics and counters, no arithmetic
+    # the bounds still catch a real bug: a member's probes left one D step behind (stale)
+    s, stale = sessions[0], sessions[0]._probed
+    s.trainer.d_step()
+    metrics = build_frame(s.trainer, s.probe_set).header["metrics"]
+    own = build_frame(s.trainer, s.probe_set, metrics=metrics)
+    assert frame_excess(s.trainer, s.probe_set, own, build_frame(
+        s.trainer, s.probe_set, metrics=metrics, probed=stale)) > 10
 
 
 def test_frame_budget_lengthens_intervals_with_the_number_of_streaming_sessions():
