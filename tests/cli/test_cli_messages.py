@@ -116,3 +116,14 @@ def test_drs_progress_never_counts_more_than_requested():
     for accepted in (0, 9_999, 10_000, 10_001, 99_999):
         kept = int(drs_message(accepted, 10_000, 100_000).split()[1].split("/")[0].replace(",", ""))
         assert kept == min(accepted, 10_000)
+
+
+def test_the_feature_network_trains_once_per_data_source_with_progress(tiny_mnist, capsys):
+    run = ["train", "--model", "cgan", "--epochs", "1", "--batch-size", "16", "--latent-dim", "4",
+           "--device", "cpu", "--metrics-samples", "20"]
+    assert main([*run, "--out", str(tiny_mnist / "a")]) == 0
+    first = capsys.readouterr().err
+    assert "training the LeNet feature network" in first and "feature network: 100.0%" in first
+    assert list((tiny_mnist / "data" / "classifiers").glob("mnist-download-*.safetensors"))
+    assert main([*run, "--out", str(tiny_mnist / "b")]) == 0
+    assert "feature network" not in capsys.readouterr().err  # cached: no second training

@@ -112,14 +112,18 @@ def _classifier(dataset: str, root, device):
     from ..gan.images.data import resolve_source
 
     info = resolve_source(dataset, root)
-    if cache_path(dataset, info.source, root).is_file():
-        return cached_classifier(dataset, root, device)
-    print(f"training the LeNet feature network for the metrics on {info.source} {dataset} "
-          f"(once per data source; cached in {cache_path(dataset, info.source, root).parent})",
-          file=sys.stderr)
-    bar = ProgressBar("feature network")
-    fc = cached_classifier(dataset, root, device, bar.update)
-    bar.finish(f"test accuracy {fc.test_accuracy:.3f}")
+    bar, trained = ProgressBar("feature network"), []
+
+    def progress(frac: float, note: str) -> None:
+        if not trained:  # only when it is not cached (or the cache no longer fits the data)
+            trained.append(True)
+            print(f"training the LeNet feature network for the metrics on {info.source} {dataset} "
+                  f"(once per data source; cached in {cache_path(dataset, info.source, root).parent})",
+                  file=sys.stderr)
+        bar.update(frac, note)
+    fc = cached_classifier(dataset, root, device, progress)
+    if trained:
+        bar.finish(f"test accuracy {fc.test_accuracy:.3f}")
     return fc
 
 
