@@ -158,7 +158,7 @@ def test_auth_without_credentials_is_refused(locked):
     page = httpx.get(f"{locked}/", headers={"Accept": "text/html"})  # a browser goes to the form
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     assert httpx.get(f"{locked}/login").status_code == 200
-    s = httpx.post(f"{locked}/api/sessions", json={}, headers=basic(PASSWORD)).json()
+    s = httpx.post(f"{locked}/api/sessions", json={}, headers=basic(PASSWORD), timeout=30).json()
     with pytest.raises(InvalidStatus) as err:
         Client(ws_url(locked, s)).__enter__()
     assert err.value.response.status_code == 401

@@ -1,5 +1,7 @@
 """Websocket against a real server: streaming frames, commands, errors, read-only viewers."""
 
+import asyncio
+import json
 import socket
 import time
 
@@ -149,3 +151,51 @@ def test_deleting_a_session_tells_its_sockets_and_closes_them(server):
                 c.wait_message(lambda m: False, timeout=5)
             assert any(m["type"] == "ended" for m in c.messages)
             assert info.value.rcvd.code == 4404
+
+
+def test_a_burst_of_bad_messages_gets_every_error_reply(server, session):
+    """200 malformed messages back to back (no reading meanwhile): 200 error replies, in order,
+    none dropped (the server stops reading from a client whose replies queue up)."""
+    with Client(ws_url(server, session)) as c:
+        c.wait_message(lambda m: m["type"] == "hello")
+        for i in range(200):
+            c.ws.send("{" if i % 2 else json.dumps({"cmd": "no-such", "i": i}))
+        c.ws.send(json.dumps({"cmd": "snapshot"}))
+        c.wait_message(lambda m: m["type"] == "ack" and m["cmd"] == "snapshot", timeout=60)
+        errors = [m for m in c.messages if m["type"] == "error"]
+        assert len(errors) == 200, len(errors)
+
+
+def test_the_message_size_limit_counts_bytes_not_characters(server, session):
+    with Client(ws_url(server, session)) as c:
+        c.wait_message(lambda m: m["type"] == "hello")
+        text = json.dumps({"cmd": "points", "points": "é" * 40_000}, ensure_ascii=False)  # ~80 KB
+        assert len(text) < 64 * 1024 < len(text.encode())
+        c.ws.send(text)
+        err = c.wait_message(lambda m: m["type"] == "error")
+        assert "bytes is over the limit of 65536" in err["detail"]
+        c.send(cmd="snapshot")
+        c.wait_message(lambda m: m["type"] == "ack")
+
+
+def test_calls_queued_on_a_deleted_session_get_410_or_404(server):
+    """Steps waiting in a session's queue when it is deleted answer 410 Gone (404 once the id is
+    gone before they arrive), never a 500 or a hang."""
+    s = create(server, seed=3, config={"batch_size": 512, "generator": {"neurons": 64},
+                                       "discriminator": {"neurons": 64}})
+    url = f"{server}/api/sessions/{s['id']}"
+
+    async def scenario():
+        async with httpx.AsyncClient(timeout=60) as client:
+            first = asyncio.create_task(client.post(f"{url}/step", json={"n": 2000}, headers=auth(s)))
+            await asyncio.sleep(0.5)  # the first step runs; the next ones queue behind it
+            queued = [asyncio.create_task(client.post(f"{url}/step", json={"n": 1}, headers=auth(s)))
+                      for _ in range(5)]
+            await asyncio.sleep(0.5)
+            assert (await client.delete(url, headers=auth(s))).status_code == 204
+            return await first, await asyncio.gather(*queued)
+    first, queued = asyncio.run(scenario())
+    assert first.status_code in (200, 410), first.text
+    codes = [r.status_code for r in queued]
+    assert set(codes) <= {404, 410} and 410 in codes, [r.text for r in queued]
+    assert "ended" in next(r for r in queued if r.status_code == 410).json()["detail"]

@@ -13,6 +13,7 @@ from ..engine.limits import LimitError
 from ..engine.manager import SessionLimitError, SessionManager, token_matches, viewer_matches
 from ..engine.session import Session
 
+SESSION_RETRY_S = 30  # a full server (or client): when to try again
 bearer = HTTPBearer(auto_error=False, description="the session token returned at creation")
 
 
@@ -49,11 +50,12 @@ def created(session: Session) -> dict:
 
 @contextmanager
 def creating(prefix: tuple = ("body", "config")) -> Iterator[None]:
-    """Around a session's creation: the server is full → 429; a config over a limit → 422
+    """Around a session's creation: the server (or this client address) is full → 429 with
+    Retry-After; a config over a limit → 422
     (its `loc` starts with `prefix`: where the config came from)."""
     try:
         yield
     except SessionLimitError as exc:
-        raise HTTPException(429, str(exc)) from None
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(SESSION_RETRY_S)}) from None
     except LimitError as exc:
         raise HTTPException(422, exc.detail(prefix)) from None

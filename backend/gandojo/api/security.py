@@ -1,77 +1,88 @@
-"""Server guards as one ASGI middleware: optional password, websocket Origin, body size; the login page.
+"""Server guards as one ASGI middleware: optional password, Origin checks, request-body limits.
 
-- Password (`--auth` / GANDOJO_AUTH): every /api and /ws request (except /api/health and the
-  login page) needs either HTTP Basic credentials with that password (any user name; scripts:
-  `curl -u :PASSWORD`) or the `gandojo_auth` cookie that `POST /login` sets (browsers: the page
-  redirects to the /login form; scripts: post `password=...` once and keep the cookie). Session
-  calls keep `Authorization: Bearer <session token>`, so send the cookie with those. Missing or
-  wrong credentials: 401 (a websocket handshake: HTTP 401, or close code 4401).
-- Websocket Origin: a browser's Origin must be the served origin (its host equals the Host header)
-  or one of `allowed_origins` ("*": any); otherwise HTTP 403 before the handshake (or close 4403).
-  Clients that send no Origin (scripts) are let through.
-- Body size: JSON/text bodies over `max_body_bytes`, binary/CSV/multipart uploads over
-  `max_upload_bytes` get 413 with a message naming the limit (routes may cap uploads lower).
+- Password (`--auth` / GANDOJO_AUTH, api/auth.py): every /api and /ws request (except
+  /api/health and the login page) needs HTTP Basic credentials with that password (any user name;
+  scripts: `curl -u :PASSWORD`) or the login cookie. Missing or wrong: 401 (a websocket handshake:
+  HTTP 401, or close code 4401); too many wrong passwords from one address: 429 + Retry-After.
+- Origin: a browser's Origin (websocket handshakes, and every POST / PUT / PATCH / DELETE) must be
+  a served origin or one of `allowed_origins` ("*": any); otherwise 403 before anything runs.
+  Served origins are those whose host is this machine by name (`--host`, its host name, FQDN and
+  `<name>.local`), `localhost` or an IP address, and equals the request's Host header: a Host
+  header alone, e.g. a DNS-rebinding name, is not trusted. Clients without an Origin (scripts)
+  are let through; cross-site pages cannot post (not even an empty body) to an open server.
+- Bodies: each route has a limit (checkpoint upload: `max_upload_bytes`; CSV: its 1 MB; every
+  other path, existing or not: `max_body_bytes`). A declared Content-Length over it gets 413 at
+  once; a body that grows past it while streaming gets 413 then. Nothing is buffered here: the
+  route reads (and bounds) its own body, a path that does not exist answers 404 unread.
+  At most `max_uploads` uploads are received at once (more: 429 with Retry-After).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import html
+import ipaddress
 import json
-from urllib.parse import parse_qs, quote, urlsplit
+import re
+import socket
+from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..gan.images.checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
 from ..settings import Settings
+from .auth import Auth, client_address
+from .uploads import MAX_CSV_BYTES
 
-AUTH_COOKIE = "gandojo_auth"
-OPEN_PATHS = {"/api/health", "/login"}
-UPLOAD_TYPES = ("application/octet-stream", "text/csv", "multipart/form-data")
-router = APIRouter(include_in_schema=False)
-
-
-def cookie_value(password: str) -> str:
-    """The auth cookie: derived from the password (the password itself never sits in a cookie)."""
-    return hmac.new(password.encode(), b"gandojo-auth-cookie-v1", hashlib.sha256).hexdigest()
+OPEN_PATHS = {"/api/health", "/login", "/logout"}
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+UPLOAD_RETRY_S = 5
+CHECKPOINT_UPLOAD = re.compile(r"/api/sessions/load")
+CSV_UPLOAD = re.compile(r"/api/sessions/[^/]+/points\.csv")
 
 
-def _basic_password(header: str | None) -> str | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
+def served_names(settings: Settings) -> set[str]:
+    """Host names that mean this server (besides localhost and IP addresses)."""
+    names = {"localhost"}
+    if settings.host not in ("", "0.0.0.0", "::"):
+        names.add(settings.host.lower())
     try:
-        return base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")[2]
-    except (ValueError, UnicodeDecodeError):
-        return None
+        host = socket.gethostname().lower()
+        names |= {host, f"{host}.local", socket.getfqdn().lower()}
+    except OSError:
+        pass
+    return names
 
 
 class Guard:
-    """Pure ASGI middleware: it sees websocket handshakes too; it holds a request body (up to its
-    limit) before the app runs, and never touches responses."""
+    """Pure ASGI middleware: it sees websocket handshakes too, and holds no request body."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.password = settings.auth
-        self.cookie = cookie_value(settings.auth) if settings.auth else ""
+    def __init__(self, app: ASGIApp, settings: Settings, auth: Auth | None = None) -> None:
+        self.app, self.auth = app, auth
         self.origins = {o.strip().rstrip("/").lower() for o in settings.allowed_origins.split(",")
                         if o.strip()}
+        self.names = served_names(settings)
         self.max_body, self.max_upload = settings.max_body_bytes, settings.max_upload_bytes
+        self.max_uploads, self.uploads = settings.max_uploads, 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
-        if self.password and self._protected(scope["path"]) and not self.authorized(headers):
-            return await self._login_needed(scope, receive, send, headers)
+        if self.auth is not None and self._protected(scope["path"]):
+            ok, wait = self.auth.check(headers, client_address(scope))
+            if wait:
+                return await _deny(scope, receive, send, 429, "too many wrong passwords from this "
+                                   f"address: try again in {wait} s", {"Retry-After": str(wait)})
+            if not ok:
+                return await self._login_needed(scope, receive, send, headers)
+        origin = headers.get("origin")
+        if (origin is not None and (scope["type"] == "websocket" or scope["method"] in STATE_CHANGING)
+                and not self.origin_allowed(origin, headers.get("host", ""))):
+            return await _deny(scope, receive, send, 403, f"Origin {origin!r} is not allowed (the "
+                               "served origin and --allowed-origin are)")
         if scope["type"] == "websocket":
-            origin = headers.get("origin")
-            if origin is not None and not self.origin_allowed(origin, headers.get("host", "")):
-                return await _deny(scope, receive, send, 403, f"websocket Origin {origin!r} is not "
-                                   "allowed (the served origin and --allowed-origin are)")
             return await self.app(scope, receive, send)
         await self._http_with_limit(scope, receive, send, headers)
 
@@ -90,60 +101,84 @@ class Guard:
         return (path.startswith(("/api/", "/ws/", "/docs", "/redoc", "/openapi"))
                 or path == "/" or path.endswith(".html"))
 
-    def authorized(self, headers: Headers) -> bool:
-        cookie = _cookie(headers.get("cookie", ""), AUTH_COOKIE)
-        if cookie is not None and hmac.compare_digest(cookie.encode(), self.cookie.encode()):
-            return True
-        given = _basic_password(headers.get("authorization"))
-        return given is not None and hmac.compare_digest(given.encode(), self.password.encode())
-
     def origin_allowed(self, origin: str, host: str) -> bool:
         origin = origin.rstrip("/").lower()
-        return ("*" in self.origins or origin in self.origins
-                or (bool(host) and urlsplit(origin).netloc == host.lower()))
+        if "*" in self.origins or origin in self.origins:
+            return True
+        netloc = urlsplit(origin).netloc
+        if not host or netloc != host.lower():
+            return False
+        name = (urlsplit(origin).hostname or "").lower()
+        return name in self.names or _is_ip(name)
+
+    def limit_of(self, path: str) -> tuple[int, str, bool]:
+        """(byte limit, the setting that sets it, whether it is an upload) of a request to `path`."""
+        if CHECKPOINT_UPLOAD.fullmatch(path):
+            return min(self.max_upload, IMAGE_CHECKPOINT_BYTES), "max_upload_bytes", True
+        if CSV_UPLOAD.fullmatch(path):
+            return min(self.max_upload, MAX_CSV_BYTES), "the CSV limit", True
+        return self.max_body, "max_body_bytes", False
 
     async def _http_with_limit(self, scope: Scope, receive: Receive, send: Send,
                                headers: Headers) -> None:
-        """Read the body up to the limit (413 past it), then hand it on to the app in one piece."""
-        kind = headers.get("content-type", "").split(";")[0].strip().lower()
-        limit, name = ((self.max_upload, "max_upload_bytes") if kind in UPLOAD_TYPES
-                       else (self.max_body, "max_body_bytes"))
+        """Refuse a declared oversize body at once; count the rest as the route reads it."""
+        limit, name, upload = self.limit_of(scope["path"])
         declared = headers.get("content-length", "")
-        too_big = (f"request body of {int(declared):,} bytes is over the server's limit of "
-                   f"{limit:,} bytes ({name})") if declared.isdigit() and int(declared) > limit else ""
-        body, more = bytearray(), not too_big and scope["method"] not in ("GET", "HEAD")
-        while more:
+        if declared.isdigit() and int(declared) > limit:
+            return await _deny(scope, receive, send, 413, f"request body of {int(declared):,} bytes "
+                               f"is over the server's limit of {limit:,} bytes ({name})")
+        if upload and self.uploads >= self.max_uploads:
+            return await _deny(scope, receive, send, 429, f"{self.max_uploads} uploads are being "
+                               "received already (max_uploads): try again shortly",
+                               {"Retry-After": str(UPLOAD_RETRY_S)})
+        self.uploads += upload
+        try:
+            await _Limited(self.app, limit, name)(scope, receive, send)
+        finally:
+            self.uploads -= upload
+
+
+class _Limited:
+    """One request whose body may not pass `limit` bytes: past it, 413 is sent here, the app
+    reads a disconnect, and whatever the app still sends is dropped."""
+
+    def __init__(self, app: ASGIApp, limit: int, name: str) -> None:
+        self.app, self.limit, self.name = app, limit, name
+        self.received, self.refused, self.started = 0, False, False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def limited_receive() -> Message:
+            if self.refused:
+                return {"type": "http.disconnect"}
             msg = await receive()
-            if msg["type"] != "http.request":
-                return  # the client went away
-            body += msg.get("body", b"")
-            more = msg.get("more_body", False)
-            if len(body) > limit:
-                too_big = f"request body is over the server's limit of {limit:,} bytes ({name})"
-                break
-        if too_big:
-            return await _deny(scope, receive, send, 413, too_big)
-        await self.app(scope, _replay(bytes(body), receive), send)
+            if msg["type"] == "http.request":
+                self.received += len(msg.get("body", b""))
+                if self.received > self.limit and not self.started:
+                    self.refused = True
+                    await _deny(scope, receive, send, 413, "request body is over the server's "
+                                f"limit of {self.limit:,} bytes ({self.name})")
+                    return {"type": "http.disconnect"}
+            return msg
+
+        async def guarded_send(msg: Message) -> None:
+            if not self.refused:
+                self.started = True
+                await send(msg)
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except ClientDisconnect:
+            pass  # the client left mid-body (or was refused above): nobody to answer
+        except Exception:
+            if not self.refused:  # the app's own failure: not ours to hide
+                raise
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-    return replay
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+        return True
+    except ValueError:
+        return False
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, detail: str,
@@ -160,50 +195,3 @@ async def _deny(scope: Scope, receive: Receive, send: Send, status: int, detail:
         await send({"type": "websocket.http.response.body", "body": body})
         return
     await send({"type": "websocket.close", "code": 4000 + status, "reason": detail[:120]})
-
-
-LOGIN_FORM = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>GAN Dojo — log in</title><link rel="icon" href="data:,">
-<link rel="stylesheet" href="/css/style.css"><style>
-.login-form {{ max-width: 320px; margin: 12vh auto; display: flex; flex-direction: column; gap: 12px; }}
-.login-form h1 {{ font-weight: 300; color: var(--bar); }} .login-form input {{ width: 100%; height: 30px; }}
-</style></head>
-<body><form method="post" action="/login" class="login-form">
-<h1>GAN <b>Dojo</b></h1><p>This server needs a password.</p>
-<input type="hidden" name="next" value="{next}">
-<label>Password <input type="password" name="password" data-testid="login-password" autofocus></label>
-<button type="submit" data-testid="login-submit">Log in</button><p role="alert">{error}</p>
-</form></body></html>"""
-
-
-def _safe_next(target: str) -> str:
-    """Only same-site paths (no //host or scheme): no open redirect."""
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if ok else "/"
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_form(next: str = "/") -> HTMLResponse:
-    return HTMLResponse(LOGIN_FORM.format(next=html.escape(_safe_next(next)), error=""))
-
-
-@router.post("/login")
-async def login(request: Request) -> Response:
-    """Form or JSON `password` (+ `next`): the right one sets the cookie and redirects (303)."""
-    raw = await request.body()
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            fields = {k: str(v) for k, v in dict(json.loads(raw or b"{}")).items()}
-        except (ValueError, TypeError):
-            fields = {}
-    else:
-        fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
-    password, target = request.app.state.settings.auth, _safe_next(fields.get("next", "/"))
-    given = fields.get("password", "")
-    if not password or not hmac.compare_digest(given.encode(), password.encode()):
-        page = LOGIN_FORM.format(next=html.escape(target), error="Wrong password." if password
-                                 else "This server has no password.")
-        return HTMLResponse(page, 401 if password else 404)
-    resp = RedirectResponse(target, 303)
-    resp.set_cookie(AUTH_COOKIE, cookie_value(password), httponly=True, samesite="strict")
-    return resp

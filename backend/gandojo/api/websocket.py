@@ -14,21 +14,26 @@ from ..engine.limits import LimitError
 from ..engine.manager import token_matches, viewer_matches
 from ..engine.fanout import Subscriber
 from ..engine.session import Session
+from .errors import finite_json
 from .schemas import COMMAND_NAMES, READ_ONLY_COMMANDS, Command, describe, error_list
 from .schemas_images import reset_kind_error
 from .uploads import PointsError, check_points
 
 router = APIRouter()
 _commands: TypeAdapter = TypeAdapter(Command)
+MAX_REPLIES_WAITING = 16  # replies queued for one client before its next command is read
+UNREAD_TIMEOUT_S = 30.0  # a client that reads none of them for this long is closed (1008)
 
 
-async def _sender(ws: WebSocket, session: Session, sub: Subscriber, wake: asyncio.Event) -> None:
+async def _sender(ws: WebSocket, session: Session, sub: Subscriber, wake: asyncio.Event,
+                  drained: asyncio.Event) -> None:
     """Send queued text messages, then the newest frame if it is new to this client."""
     while True:
         await wake.wait()
         wake.clear()
-        while sub.messages:
-            await ws.send_text(json.dumps(sub.messages.popleft(), allow_nan=False))
+        while (msg := sub.pop()) is not None:
+            await ws.send_text(json.dumps(finite_json(msg), allow_nan=False))
+            drained.set()
         if session.closed:  # deleted or reaped: say so (the "ended" message went out above)
             await ws.close(code=4404, reason="the session has ended")
             return
@@ -55,8 +60,8 @@ async def _handle(text: str | None, session: Session, writable: bool, limit: int
     """One incoming message → the reply to queue (ack or error). Never raises for bad input."""
     if text is None:
         return _error("binary messages are not commands; send JSON text like {\"cmd\":\"play\"}")
-    if len(text) > limit:
-        return _error(f"message of {len(text)} bytes is over the limit of {limit}")
+    if len(text) > limit // 4 and (size := len(text.encode())) > limit:  # bytes, not characters
+        return _error(f"message of {size} bytes is over the limit of {limit}")
     try:
         cmd = _commands.validate_json(text)
     except ValidationError as exc:
@@ -108,20 +113,40 @@ async def session_socket(ws: WebSocket, sid: str, token: str | None = None) -> N
     await ws.accept()
     loop, wake = asyncio.get_running_loop(), asyncio.Event()
     sub = Subscriber(lambda: loop.call_soon_threadsafe(wake.set), viewer=not writable)
-    sub.messages.append({"type": "hello", "writable": writable,
-                         "role": "presenter" if writable else "viewer", **session.hello()})
+    sub.push({"type": "hello", "writable": writable,
+              "role": "presenter" if writable else "viewer", **session.hello()})
     session.subscribe(sub)
-    sender = asyncio.create_task(_sender(ws, session, sub, wake))
+    drained = asyncio.Event()
+    sender = asyncio.create_task(_sender(ws, session, sub, wake, drained))
     limit = ws.app.state.settings.max_ws_message_bytes
     try:
         while True:
+            if not await _backpressure(sub, drained):
+                await ws.close(code=1008, reason="replies unread for "
+                               f"{UNREAD_TIMEOUT_S:.0f} s: read your socket")
+                break
             msg = await ws.receive()
             if msg["type"] == "websocket.disconnect":
                 break
-            sub.messages.append(await _handle(msg.get("text"), session, writable, limit))
+            sub.reply(await _handle(msg.get("text"), session, writable, limit))
             wake.set()
     except WebSocketDisconnect:
         pass
     finally:
         session.unsubscribe(sub)
         sender.cancel()
+
+
+async def _backpressure(sub: Subscriber, drained: asyncio.Event) -> bool:
+    """Read no further command while MAX_REPLIES_WAITING replies wait to be sent (every reply
+    reaches the client, none is dropped); False when the client read none for UNREAD_TIMEOUT_S."""
+    deadline = asyncio.get_running_loop().time() + UNREAD_TIMEOUT_S
+    while True:
+        drained.clear()  # then check: the sender runs on this loop, so no send slips between
+        if sub.replies_waiting < MAX_REPLIES_WAITING:
+            return True
+        left = deadline - asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(drained.wait(), max(0.0, left))
+        except asyncio.TimeoutError:
+            return False

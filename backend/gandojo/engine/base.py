@@ -238,4 +238,12 @@ class BaseSession(WorkerLoop):
                                 f"{self.trainer.iteration}: training diverged; lower the learning "
                                 "rate or reset")
                 return False
+        reason = self._diverged()
+        if reason:  # e.g. exploding gradient norms seen by the 2D alarm (engine/alarm.py)
+            self._cmd_pause(reason)
+            return False
         return True
+
+    def _diverged(self) -> str | None:
+        """Why training diverged although the losses are finite, or None (sessions override)."""
+        return None

@@ -1,4 +1,5 @@
-"""Frame fan-out: subscribers get the newest encoded frame (never a backlog) and bounded text events."""
+"""Frame fan-out: subscribers get the newest encoded frame (never a backlog), bounded text events
+and every reply to their own commands."""
 
 from __future__ import annotations
 
@@ -7,14 +8,55 @@ from collections import deque
 from typing import Any, Callable
 
 
+class Reply(dict):
+    """A message answering the subscriber's own command: never dropped (its socket is bounded by
+    backpressure instead: api/websocket.py reads no new command while replies wait)."""
+
+
 class Subscriber:
-    """A frame consumer: `notify` must be thread-safe; text messages wait in a bounded deque."""
+    """A frame consumer: `notify` must be thread-safe. Text messages wait in one ordered deque:
+    events (broadcasts) keep only the newest `maxlen`, replies (`reply`) are all kept."""
 
     def __init__(self, notify: Callable[[], None], maxlen: int = 64, viewer: bool = False) -> None:
         self.notify = notify
         self.viewer = viewer  # a read-only watcher (counted and announced as a viewer)
-        self.messages: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self.maxlen = maxlen
+        self.messages: deque[dict[str, Any]] = deque()
         self.sent_seq = 0
+        self._events = 0  # how many of `messages` are events (not replies)
+        self._lock = threading.Lock()
+
+    def push(self, msg: dict[str, Any]) -> None:
+        """Queue an event; past `maxlen` waiting events the oldest event is dropped."""
+        with self._lock:
+            self.messages.append(msg)
+            self._events += 1
+            if self._events > self.maxlen:
+                for i, m in enumerate(self.messages):
+                    if not isinstance(m, Reply):
+                        del self.messages[i]
+                        break
+                self._events -= 1
+
+    def reply(self, msg: dict[str, Any]) -> None:
+        """Queue an answer to this subscriber's own command (never dropped)."""
+        with self._lock:
+            self.messages.append(Reply(msg))
+
+    def pop(self) -> dict[str, Any] | None:
+        """The oldest waiting message, or None."""
+        with self._lock:
+            if not self.messages:
+                return None
+            msg = self.messages.popleft()
+            if not isinstance(msg, Reply):
+                self._events -= 1
+            return msg
+
+    @property
+    def replies_waiting(self) -> int:
+        with self._lock:
+            return len(self.messages) - self._events
 
 
 class FanOut:
@@ -34,7 +76,7 @@ class FanOut:
         if sub.viewer:
             self.broadcast(msg)
         else:
-            sub.messages.append(msg)  # goes out with the first frame
+            sub.push(msg)  # goes out with the first frame
 
     def remove(self, sub: Subscriber) -> None:
         with self._lock:
@@ -67,5 +109,5 @@ class FanOut:
         with self._lock:
             subs = list(self._subs)
         for s in subs:
-            s.messages.append(msg)
+            s.push(msg)
             s.notify()
