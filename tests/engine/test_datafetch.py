@@ -135,3 +135,17 @@ def test_a_reset_after_the_download_trains_on_the_full_set(mirror, tmp_path):
         assert (info["data"]["source"], info["seed"]) == ("download", 4)
     finally:
         s.close()
+
+
+def test_with_no_copy_at_all_the_sentence_says_so(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setenv("GANDOJO_EMBEDDED", "0")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/"
+    jobs = JobRegistry()
+    job = datafetch.start_download(jobs, "mnist", tmp_path / "data", (closed,), 2.0)
+    _finish(jobs, job)
+    assert job.message == ("No network: the download mirror of MNIST digits could not be reached, "
+                           "and no other copy is on this server.")

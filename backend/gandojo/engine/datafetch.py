@@ -20,11 +20,11 @@ OWNER = "data:{}"  # the job registry's "session" of a dataset's download
 
 
 def in_use(name: str, root: str | os.PathLike | None) -> str:
-    """'the embedded 9,000 images' — what stays in use when a download fails."""
+    """'so the embedded set of 9,000 images stays in use' — the end of a failure sentence."""
     found = find_sources(name, root)
     if not found:
-        return "no copy of it"
-    return f"the {found[0].source} set of {found[0].train_count:,} images"
+        return "and no other copy is on this server"
+    return f"so the {found[0].source} set of {found[0].train_count:,} images stays in use"
 
 
 def failure_sentence(name: str, exc: DataError, root, mirrors: tuple[str, ...]) -> str:
@@ -33,10 +33,10 @@ def failure_sentence(name: str, exc: DataError, root, mirrors: tuple[str, ...]) 
     if isinstance(exc, fetch.NetworkError):
         which = (f"the download mirror of {spec.title} could not" if len(mirrors) == 1 else
                  f"none of the {len(mirrors)} download mirrors of {spec.title} could")
-        return f"No network: {which} be reached, so {keep} stays in use."
+        return f"No network: {which} be reached, {keep}."
     first = str(exc).splitlines()
     detail = first[1].strip() if len(first) > 1 else first[0]
-    return f"The download of {spec.title} failed ({detail}), so {keep} stays in use."
+    return f"The download of {spec.title} failed ({detail}), {keep}."
 
 
 def download_job(name: str, root: str | os.PathLike | None, mirrors: tuple[str, ...] | None = None,
