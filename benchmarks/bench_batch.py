@@ -10,7 +10,8 @@ Two levels, each as alternating rounds (looped, batched, looped, batched, ...) i
 * gan: K Trainer2D (GanConfig() on four datasets, different seeds) in a Python loop of
   `iterate()` vs one `BatchedTrainer` over the same K, in chunks of 20 iterations (gather + train +
   hand back each chunk, as the engine does), both with each member's own generator (`exact`, the
-  solo trajectories) and with one shared generator (`shared`, what the engine uses).
+  solo trajectories: what the engine uses) and with one shared generator (`shared`, the engine's
+  former shortcut, kept to show what exactness costs).
 * engine: K real sessions (SessionManager, worker threads, no websocket client) playing for S
   seconds with batching off (each session's own loop, today's per-session path) vs on.
 
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"sessions": k, "seconds": args.seconds, "rounds": args.rounds,
               "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
               "gan": gan, "engine": engine, "goal_ratio": GOAL_RATIO,
-              "meets_goal": {"gan": gan["ratio_batched_shared"] >= GOAL_RATIO,
+              "meets_goal": {"gan": gan["ratio_batched_exact"] >= GOAL_RATIO,
                              "engine": engine["ratio_batched"] >= GOAL_RATIO}}
     emit(result, args.out)
     return 0

@@ -15,6 +15,8 @@ import { SessionRequests, CUSTOM_DATASETS as CUSTOM } from './sessions.js';
 import { applyHidden, bindShareLink, bindShareRun } from './share.js';
 import { Presenter } from './presenter.js';
 import { bindLifetime } from './lifetime.js';
+import { RunProgress } from './runprogress.js';
+import { makeRender } from './render.js';
 import { SavedPanel } from './saved.js';
 import { DistributionPlot } from './plots/distribution.js';
 import { ChartPanel } from './plots/charts.js';
@@ -69,26 +71,12 @@ const controls = new Controls(state, {
   layers: (layers) => { dist.setLayers(layers); compare.setLayers(layers); },
   running: (running) => timeline.setPaused(!running),
   iteration: () => (window.gandojo.header ? window.gandojo.header.iteration : 0),
-  runTo: (until) => runTo(until),
+  runTo: (until) => progress.runTo(until),
 });
 
-// ---------------------------------------------------------------- run exactly N iterations
-const progress = { until: null, from: 0, el: byTestId('run-n-progress') };
-
-function runTo(until) {
-  Object.assign(progress, { until, from: window.gandojo.header ? window.gandojo.header.iteration : 0 });
-  progress.el.hidden = until === null;
-  showProgress(progress.from);
-}
-
-function showProgress(iteration) {
-  if (progress.until === null) return;
-  const { from, until } = progress;
-  const share = Math.min(1, Math.max(0, (iteration - from) / Math.max(1, until - from)));
-  progress.el.firstElementChild.style.width = `${(100 * share).toFixed(1)}%`;
-  progress.el.title = `iteration ${iteration.toLocaleString('en-US')} of ${until.toLocaleString('en-US')}`;
-  readouts.status(`Training to iteration ${until.toLocaleString('en-US')}: ${Math.round(100 * share)}%`);
-}
+const progress = new RunProgress(byTestId('run-n-progress'), {
+  status: (msg) => readouts.status(msg), notice, shown: () => (window.gandojo.header ? window.gandojo.header.iteration : 0),
+});
 const lab = new Lab(state, { send, changed: updateURL });
 const requests = new SessionRequests(state, {
   datasets: () => session.datasets, presetConfig: (name) => lab.presetConfig(name), error,
@@ -137,6 +125,10 @@ const checkSessionAlive = bindLifetime({
 new SavedPanel(document.querySelector('[data-group=saved]'), { session: () => session, switchTo, notice, viewer: presenter.viewer });
 
 // ---------------------------------------------------------------- frames
+const render = makeRender({
+  state, readouts, progress, images, dist, overview, counter: byTestId('iteration-counter'), handle: () => window.gandojo,
+});
+
 framePump(transport, {
   received: (frame) => {
     if (frame.header.kind === 'image') return images.received(frame) !== false;
@@ -146,49 +138,6 @@ framePump(transport, {
   render,
   error,
 });
-
-const DRAW_MS_KEPT = 600;
-const READOUTS_MS = 200;
-let readoutsShown = 0;
-const counterEl = byTestId('iteration-counter');
-
-function render({ header: h, sections }) {
-  const t0 = performance.now();
-  // the counter follows every drawn frame; the other numbers (unreadable at 30/s) a few times a second
-  if (h.stage || !state.running || t0 - readoutsShown >= READOUTS_MS) {
-    readoutsShown = t0;
-    readouts.update(h);
-    showProgress(h.iteration);
-  } else {
-    counterEl.textContent = String(h.iteration);
-  }
-  if (h.kind === 'image') images.render({ header: h, sections });
-  else render2d(h, sections);
-  const g = window.gandojo;
-  g.drawMs.push(performance.now() - t0);
-  if (g.drawMs.length > DRAW_MS_KEPT) g.drawMs.splice(0, g.drawMs.length - DRAW_MS_KEPT);
-  window.gandojo.frames += 1;
-  window.gandojo.header = h;
-  window.gandojo.sections = sections;
-}
-
-const OVERVIEW_MS = 150;
-let overviewDrawn = 0;
-const running = () => state.running;
-
-function render2d(h, sections) {
-  readouts.alarm(h.alarm);
-  readouts.drs(h.drs, h.metrics);
-  overview.setStage(h.stage || null);
-  document.body.classList.toggle('in-stage', Boolean(h.stage));
-  dist.update(h.view, sections, h.iteration, h.stage, Math.min(900, 0.6 * state.stageMs));
-  // the overview's thumbnails and bars: a few times a second is enough (every frame of a slow-motion stage)
-  const now = performance.now();
-  if (h.stage || now - overviewDrawn >= OVERVIEW_MS || !running()) {
-    overviewDrawn = now;
-    overview.update(h, sections);
-  }
-}
 
 // ---------------------------------------------------------------- text messages
 /** The editors, lab, captions and URL show the state. */
@@ -235,11 +184,7 @@ const HANDLERS = {
     if ('running' in m) {
       intent.running = null; // the server has answered what was pressed before it was there
       controls.setRunning(Boolean(m.running), true);
-      const target = m.running && typeof m.until === 'number' ? m.until : null;
-      const ended = progress.until !== null && target === null && !m.running;
-      if (target !== progress.until) runTo(target);
-      if (ended) notice(`Stopped at iteration ${(m.iteration ?? progress.until).toLocaleString('en-US')} (Run N)`);
-      else if (target === null) readouts.status(m.running ? 'Training…' : 'Paused');
+      if (!progress.state(m)) readouts.status(m.running ? 'Training…' : 'Paused');
     }
     if ('slowmo' in m) controls.setSlowmo(Boolean(m.slowmo));
     if (typeof m.iterations_per_frame === 'number') state.speed = m.iterations_per_frame;
@@ -261,16 +206,7 @@ const HANDLERS = {
     notice(m.message || (m.rebuilt ? 'Config applied — new models (architecture or noise changed)' : 'Config applied'));
   },
   alarm: (m) => readouts.alarm(m),
-  /** The run so far (a joining page, a viewer): the charts start at iteration 0. */
-  history(m) {
-    if (!Array.isArray(m.iteration) || session.kind === 'image') return;
-    const col = (obj, k, i) => (obj && Array.isArray(obj[k]) ? obj[k][i] : null);
-    m.iteration.forEach((iteration, i) => {
-      const metrics = {};
-      Object.keys(m.metrics || {}).forEach((k) => { metrics[k] = col(m.metrics, k, i); });
-      charts.push({ iteration, losses: { d: col(m.losses, 'd', i), g: col(m.losses, 'g', i) }, metrics });
-    });
-  },
+  history: (m) => session.kind !== 'image' && charts.loadHistory(m), // the charts start at iteration 0
   viewers: (m) => presenter.setCount(m.count),
   event(m) {
     if (m.event !== 'unlinked' || !compare.active) return;
@@ -331,7 +267,8 @@ function connect(created) {
 async function switchTo(created) {
   await compare.exit();
   const old = { id: session.id, token: session.token };
-  transport.close();
+  transport.close(); // what was queued for the old session goes with it
+  intent.running = null;
   if (old.id) api.remove(old).catch(() => {});
   session.custom = null;
   connect(created);

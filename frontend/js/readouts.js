@@ -1,4 +1,4 @@
-// readouts.js — the numeric readouts (iteration, losses, KL/JS, modes, D accuracy, DRS before → after), the collapse alarm banner and the status line.
+// readouts.js — the numeric readouts (iteration, losses, KL/JS, modes, D accuracy, DRS before → after), the alarm banner (every kind) and the status line.
 
 import { fmt } from './plots/common.js';
 
@@ -42,7 +42,9 @@ export class Readouts {
     setText(this.el['g-loss'], fmt(l.g, 4));
     setText(this.el['kl-value'], fmt(m.kl, 3));
     setText(this.el['js-value'], fmt(m.js, 3));
-    setText(this.el['modes-value'], m.modes_total ? `${m.modes_captured ?? 0} / ${m.modes_total}` : '–');
+    // '–' until the first metrics (never a made-up 0 or a count from before the last reset)
+    const known = m.modes_total && typeof m.modes_captured === 'number';
+    setText(this.el['modes-value'], known ? `${m.modes_captured} / ${m.modes_total}` : '–');
     setText(this.extra.dReal, fmt(m.d_real_mean, 2));
     setText(this.extra.dFake, fmt(m.d_fake_mean, 2));
     setText(this.extra.acc, `${pct(m.d_real_acc)} / ${pct(m.d_fake_acc)}`);
@@ -50,11 +52,13 @@ export class Readouts {
     setText(this.extra.rkl, fmt(m.reverse_kl, 3));
   }
 
-  /** The collapse alarm: null / {active: false} hide the banner; {active: true, message, cause} shows it. */
+  /** The alarm: null / {active: false} hide the banner; {active: true, kind, message, cause} shows it
+   *  (kind: collapse, dropping, d-wins, d-dead, oscillation or divergence; older servers send none). */
   alarm(a) {
     const on = Boolean(a && a.active);
     this.banner.hidden = !on;
     if (!on) return;
+    this.banner.dataset.kind = a.kind || 'collapse';
     setText(this.banner.querySelector('.alarm-message'), `⚠ ${a.message || `Mode collapse: ${a.modes_captured} of ${a.modes_total} modes captured`}`);
     setText(this.banner.querySelector('.alarm-cause'), a.cause ? `Likely cause: ${a.cause}` : '');
   }

@@ -13,7 +13,7 @@ NORMAL_SCREENSHOT = "/tmp/gandojo-issue3-normal.png"
 # The fastest-collapsing provocation measured here: D takes 10 steps at 10× G's lr. With seed 0 it
 # finds all three blobs for a moment, holds two, sounds the alarm near iteration 450 and falls to
 # one mode near 530 (about 6 s of training on these machines).
-PROVOCATION = "ring8-overpowered-d"  # seed 1: G covers 2 modes, then falls to 1
+PROVOCATION = "disjoint-overpowered-d"  # (ring8's provocations were withdrawn: issue 13)
 ALARM_TIMEOUT_MS = 45_000
 
 
@@ -28,7 +28,7 @@ def watch_modes(page) -> None:
 
 
 def test_a_provocation_collapses_and_the_alarm_names_the_cause(page, server):
-    open_page(page, server, "dataset=ring8&seed=1")
+    open_page(page, server, "dataset=disjoint&seed=0")
     page.select_option(tid("preset-select"), PROVOCATION)
     page.wait_for_function("(p) => window.gandojo.state.config.k_d === 10 && location.search.includes('preset=' + p)",
                            arg=PROVOCATION)
@@ -42,7 +42,7 @@ def test_a_provocation_collapses_and_the_alarm_names_the_cause(page, server):
     page.wait_for_selector(tid("alarm-banner"), state="visible", timeout=ALARM_TIMEOUT_MS)
     page.screenshot(path=ALARM_SCREENSHOT)
     banner = page.text_content(tid("alarm-banner"))
-    assert "collapse" in banner.lower() and "Likely cause:" in banner
+    assert ("collapse" in banner.lower() or "dropped" in banner.lower()) and "Likely cause:" in banner
     # the readout falls below the most modes it showed (the alarm may come just before the fall)
     page.wait_for_function("() => window.__modes.length && Math.max(...window.__modes) > window.__modes[window.__modes.length - 1]",
                            timeout=ALARM_TIMEOUT_MS)

@@ -71,3 +71,72 @@ def test_mahalanobis_for_anisotropic_modes():
     along_x = torch.tensor([[0.7 + 0.2, 0.4]])  # 4 sigma in x: not
     assert mode_metrics(along_y, d.means, d.stds).high_quality == 1.0
     assert mode_metrics(along_x, d.means, d.stds).high_quality == 0.0
+
+
+# ----------------------------------------------------------------- issue 13: share and spread
+MODE_DATASETS = ("gaussians", "disjoint", "ring8", "grid25")
+
+
+@pytest.mark.parametrize("name", MODE_DATASETS)
+@pytest.mark.parametrize("seed", range(4))
+def test_real_samples_capture_every_mode(name, seed):
+    d = get_dataset(name)
+    m = mode_metrics(d.sample(2500, torch.Generator().manual_seed(seed)), d.means, d.stds)
+    assert m.modes_captured == m.modes_total and all(m.captured)
+    assert min(s for s in m.spread) > 0.6
+
+
+def test_a_streak_along_part_of_the_elongated_gaussian_is_not_captured():
+    """The issue's finding: a thin streak over a fraction of the σx 0.05 / σy 0.2 mode counted as
+    captured ("Modes 2/2") although JS stayed high."""
+    d = get_dataset("gaussians")
+    g = torch.Generator().manual_seed(0)
+    first = d.means[0] + d.stds[0] * torch.randn(1250, 2, generator=g)  # mode 0 done properly
+    u = torch.rand(1250, generator=g)
+    streak = torch.stack([0.7 + 0.003 * torch.randn(1250, generator=g), 0.35 + 0.15 * u], 1)
+    m = mode_metrics(torch.cat([first, streak]), d.means, d.stds)
+    assert m.high_quality > 0.95 and m.counts[1] > 1200  # sharp, and plenty of them on the mode
+    assert m.captured == [True, False] and m.modes_captured == 1
+    assert m.spread[1] < 0.5
+
+
+def test_a_streak_on_an_isotropic_mode_is_not_captured_in_any_direction():
+    d = get_dataset("disjoint")
+    g = torch.Generator().manual_seed(1)
+    real = d.sample(2500, g)
+    real = real[(real[:, None, :] - d.means[None]).norm(dim=-1).argmin(1) != 2]  # modes 0 and 1
+    for direction in (torch.tensor([1.0, 0.0]), torch.tensor([0.6, 0.8])):
+        streak = d.means[2] + 0.05 * (torch.rand(900, 1, generator=g) - 0.5) * direction
+        m = mode_metrics(torch.cat([real, streak]), d.means, d.stds)
+        assert m.counts[2] == 900 and not m.captured[2], direction
+        assert m.captured[:2] == [True, True]
+
+
+def test_a_few_stray_samples_do_not_capture_a_mode():
+    d = get_dataset("ring8")
+    g = torch.Generator().manual_seed(2)
+    x = d.sample(2500, g)
+    on_mode = (x[:, None, :] - d.means[None]).norm(dim=-1).argmin(1)
+    keep = (on_mode != 5) | (torch.arange(2500) < 300)  # mode 5 keeps ~38 of its ~312 samples
+    m = mode_metrics(x[keep], d.means, d.stds)
+    assert 0 < m.counts[5] < 0.25 * keep.sum() / 8 and not m.captured[5]
+    assert m.modes_captured == 7
+
+
+@pytest.mark.parametrize("name", MODE_DATASETS)
+def test_one_mode_only_captures_one_of_n(name):
+    d = get_dataset(name)
+    g = torch.Generator().manual_seed(3)
+    one = d.means[1] + d.stds[1] * torch.randn(2500, 2, generator=g)
+    m = mode_metrics(one, d.means, d.stds)
+    assert (m.modes_captured, m.modes_total) == (1, len(d.means)) and m.captured[1]
+
+
+def test_the_default_run_at_iteration_0_captures_nothing():
+    """The page said "Modes 2/2" at iteration 0 (seed 0) before any training."""
+    from gandojo.engine.frames import ProbeSet, build_frame
+    from gandojo.gan.config import GanConfig
+    from gandojo.gan.trainer import Trainer2D
+    t = Trainer2D(get_dataset("gaussians"), GanConfig(), 0)
+    m = build_frame(t, ProbeSet(t)).header["metrics"]
+    assert m["modes_captured"] == 0 and m["js"] > 0.5

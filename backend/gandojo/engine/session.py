@@ -165,6 +165,13 @@ class Session(BaseSession):
                          "view": self.view(), **self.info()})
         self._cmd_publish()
 
+    def _diverged(self) -> str | None:
+        """The divergence alarm's whole reason (exploding gradients); the loop then pauses."""
+        a = self._alarm
+        if a and a.get("kind") == "divergence" and self.alarm.diverged and self.running:
+            return f"{a['message']} {a['cause']}"
+        return None
+
     def _cmd_config(self, patch: dict[str, Any], message: str | None = None) -> dict:
         new = merged_config(self.trainer.config, patch)  # raises pydantic.ValidationError
         check_2d(self.limits, new)  # raises LimitError
@@ -204,11 +211,6 @@ class Session(BaseSession):
             t = self.trainer
             self._alarm = self.alarm.update(t.iteration, self._metrics, t.config, t.dataset.name,
                                             t.losses())
-            if self._alarm["kind"] == "divergence" and self.running:  # pause, saying why
-                self.running = False
-                self.paused_reason = f"{self._alarm['message']} {self._alarm['cause']}"
-                frame.header.update(running=False, paused_reason=self.paused_reason)
-                self._broadcast({"type": "state", **self.state()})
             if self._alarm["kind"] != was:
                 self._broadcast({"type": "alarm", **self._alarm})
         frame.header["alarm"] = self._alarm

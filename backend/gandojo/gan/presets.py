@@ -1,7 +1,8 @@
 """Named starting configurations (presets) and one-click live changes (knobs), as registries.
 
 A preset is a partial config over GanConfig() plus what the page shows about it:
-`kind` — "default" (GAN Lab's start), "balanced" (reaches full mode coverage), "provocation"
+`kind` — "default" (GAN Lab's start), "balanced" (reaches full mode coverage on gaussians and
+disjoint; on ring8 / grid25 the best recipe found, short of it under the share-and-spread metric), "provocation"
 (reliably collapses; the explanation says why) or "cure" (a provocation plus the cure that fixes
 it, `cures` naming the provocation); `datasets` it is tuned for; `iterations`, about how many
 iterations it needs to converge or collapse. The mode-lab presets are built from one balanced
@@ -70,36 +71,43 @@ BALANCED_WHY = ("2×64 ReLU nets, Adam (β1 0.5) with D 5× faster than G (1e-3 
                 "batch 256: D stays just ahead of G, so its gradients lead G to every mode.")
 
 # name: (title, change of the balanced config, datasets, iterations, why it collapses).
-# Provocations also switch a balanced recipe's R1 off (only grid25's has one).
+# Provocations also switch a balanced recipe's R1 off (only grid25's has one). A provocation is
+# offered only on datasets where a cure preset passed the 5-seed acceptance test (issue 13): with
+# the share-and-spread mode metric no recipe tried here captured all 8 / 25 modes of ring8 /
+# grid25 in >= 4 of 5 seeds (ring8-balanced: 3-4 of 8 after 1500 iterations, 4-7 after 3000), so
+# their provocations (overpowered D, G lr too high, tiny G) were withdrawn until a cure is found.
 PROVOCATIONS: dict[str, tuple[str, Callable[[GanConfig], Patch], tuple[str, ...], int, str]] = {
     "overpowered-d": (
         "Overpowered D (lr ×10, kD = 10)",
         lambda c: {"discriminator": {"lr": c.discriminator.lr * 10}, "k_d": 10},
-        ("disjoint", "ring8"), 300,
+        ("disjoint",), 300,
         "D takes 10 steps at 10× the lr per G step, so it sharply rejects everything but the "
         "one spot G currently covers best; G's gradients all point to that spot and G piles "
         "onto one mode."),
     "g-lr-too-high": (
         "G learning rate far too high (0.03)", lambda c: {"generator": {"lr": 0.03}},
-        ("gaussians", "disjoint", "ring8", "grid25"), 1500,
+        ("gaussians", "disjoint"), 1500,
         "G's Adam steps are so large that all its samples move together and overshoot every "
         "mode D points to: G shrinks to a thin streak that swings across (often out of) the "
         "plane and rarely rests on any mode."),
-    "tiny-g": (
-        "Tiny generator (1 layer of 4)",
-        lambda c: {"generator": {"hidden_layers": 1, "neurons": 4}},
-        ("ring8",), 1500,
-        "A 4-neuron ReLU G can only fold the noise plane a few times, too few pieces to reach "
-        "eight separate modes, so it settles on the two or three its few folds can reach."),
 }
 
-# name: (title, provocation, change on top of it, datasets, iterations, why it works)
+# name: (title, provocation, change on top of it (or {dataset: change}), datasets, iterations,
+# why it works)
 CURES: dict[str, tuple[str, str, Patch, tuple[str, ...], int, str]] = {
     "overpowered-d-r1": (
         "Overpowered D cured by the R1 penalty", "overpowered-d", {"r1_weight": 1.0},
-        ("disjoint", "ring8"), 1500,
+        ("disjoint",), 1500,
         "R1 (γ/2·‖∇D(real)‖²) keeps D flat on the data, so even a 10× faster D cannot build "
         "the cliffs that trap G; G's gradients stay informative and reach every mode."),
+    "g-lr-too-high-lower-lr": (
+        "G lr far too high cured by a G lr ÷ 100 or more", "g-lr-too-high",
+        {"gaussians": {"generator": {"lr": 3e-4}}, "disjoint": {"generator": {"lr": 2e-4}}},
+        ("gaussians", "disjoint"), 1500,
+        "At 3e-4 (÷ 100; on three disjoint regions 2e-4, ÷ 150: 3e-4 covered all three in only "
+        "3 of 5 seeds) G's Adam steps are small enough to follow D's gradients into each mode "
+        "instead of overshooting them; PacGAN, LSGAN and instance noise did not cure this "
+        "provocation on the mixture of Gaussians, only a smaller G lr did."),
 }
 
 
@@ -117,8 +125,9 @@ def _mode_lab() -> dict[str, Preset]:
     for name, (title, provocation, change, datasets, iters, why) in CURES.items():
         for ds in datasets:
             base = out[f"{ds}-{provocation}"]
+            patch = change.get(ds, {}) if set(change) <= set(DATASETS) else change  # per dataset
             out[f"{ds}-{name}"] = Preset(f"{ds}-{name}", title, why,
-                                         deep_merge(base.patch, change), (ds,), "cure", iters,
+                                         deep_merge(base.patch, patch), (ds,), "cure", iters,
                                          cures=base.name)
     return out
 
@@ -177,6 +186,7 @@ class Knob:
     description: str
     change: Callable[[GanConfig], Patch]
     is_on: Callable[[GanConfig], bool] | None = None  # for on/off knobs
+    note: str | None = None  # what else it set, said in the status line (the reply's `message`)
 
     def patch(self, config: GanConfig) -> Patch:
         """The partial config this knob applies to `config` (always within bounds)."""
@@ -188,7 +198,21 @@ class Knob:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "description": self.description,
-                "toggle": self.is_on is not None}
+                "toggle": self.is_on is not None, "note": self.note}
+
+
+def _critic_loss(loss: str, k_d: int, gp: float | None) -> Callable[[GanConfig], Patch]:
+    """Switch to a critic loss with what it needs to stay alive: Adam β (0.5, 0.9) at lr 1e-3
+    for both nets (SGD at GAN Lab's lr 0.1 sends an unbounded critic to NaN), k_d critic steps
+    and, for WGAN-GP, the gradient penalty λ."""
+    def change(c: GanConfig) -> Patch:
+        adam = {"optimizer": "adam", "lr": 1e-3, "betas": (0.5, 0.9)}
+        out: Patch = {"loss": loss, "generator": dict(adam), "discriminator": dict(adam),
+                      "k_d": k_d, "k_g": 1}
+        if gp is not None:
+            out["gp_weight"] = gp
+        return out
+    return change
 
 
 def _knobs() -> dict[str, Knob]:
@@ -213,7 +237,13 @@ def _knobs() -> dict[str, Knob]:
         Knob("nonsaturating-loss", "nonsaturating loss", "G maximises log D(G(z))",
              lambda c: {"loss": "nonsaturating"}),
         Knob("wgan-gp-loss", "WGAN-GP loss", "Wasserstein loss with gradient penalty",
-             lambda c: {"loss": "wgan-gp"}),
+             _critic_loss("wgan-gp", 5, 10.0),
+             note="WGAN-GP loss: also set Adam β (0.5, 0.9) with lr 1e-3 for G and D, kD 5, "
+                  "kG 1 and the gradient penalty λ 10 (what a critic needs to stay stable)"),
+        Knob("hinge-loss", "hinge loss", "hinge loss (as in SNGAN / BigGAN)",
+             _critic_loss("hinge", 2, None),
+             note="hinge loss: also set Adam β (0.5, 0.9) with lr 1e-3 for G and D, kD 2, kG 1 "
+                  "(an unbounded critic needs small, adaptive steps)"),
         Knob("instance-noise", "instance noise", "σ = 0.1 Gaussian noise on D's inputs, on/off",
              _toggle("instance_noise", 0.1, 0.0), on("instance_noise", 0.0)),
         Knob("label-smoothing", "label smoothing", "D's real target 0.8 instead of 1, on/off",
