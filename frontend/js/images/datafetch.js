@@ -31,8 +31,15 @@ export class DataFetch {
 
   /** The catalog entry of the session's dataset: the note in words, the button unless the full set is in use. */
   show(entry) {
+    const switched = (this.entry && this.entry.name) !== (entry && entry.name);
     this.entry = entry || null;
     const { button, note } = this.els;
+    if (switched) { // another dataset: the old one's progress and message go (its job runs on)
+      this.end();
+      this.els.progress.hidden = true;
+      this.els.progress.dataset.state = 'idle';
+      this.say('');
+    }
     if (!entry) {
       button.hidden = true;
       note.textContent = '';
