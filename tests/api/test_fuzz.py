@@ -1,6 +1,8 @@
 """Fuzzing a real server: schemathesis over the served OpenAPI schema (no 5xx, responses as
-documented) and hypothesis over websocket messages (any JSON, text or bytes: an error, the socket
-and the server stay alive). Bounded and derandomized, so CI sees the same cases every run."""
+documented, valid data by the schema accepted) and hypothesis over websocket messages (any JSON,
+text or bytes: an error, the socket and the server stay alive), non-finite numbers in every JSON
+body, and checkpoints crafted from a real one (a 422 naming the entry, or a session that keeps
+answering). Bounded and derandomized, so CI sees the same cases every run."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from schemathesis import GenerationMode
 from websockets.exceptions import ConnectionClosed
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance,
+                                               positive_data_acceptance,
                                                response_schema_conformance,
                                                status_code_conformance)
 
@@ -30,6 +33,15 @@ CONFIG = {"seed": 20251124, "generation": {"max-examples": 8, "deterministic": T
           "request-timeout": 30}
 
 
+# Valid data by the schema must be accepted (positive data acceptance), except where the bound
+# depends on state JSON Schema cannot see: which bytes are a checkpoint, which config keys and
+# datasets fit the session's kind (2D or image), and which body fields exclude each other.
+UNEXPRESSIBLE = {
+    "POST /api/sessions/load": "the body must be a GAN Dojo checkpoint (crafted ones: below)",
+    "POST /api/sessions": "config keys depend on the dataset's kind; pretrained excludes preset",
+    "PATCH /api/sessions/{sid}/config": "a partial config of the session's own kind",
+    "POST /api/sessions/{sid}/reset": "the dataset must be of the session's kind",
+}
 TINY = {"batch_size": 1, "k_d": 1, "heatmap_resolution": 8,
         "generator": {"hidden_layers": 0}, "discriminator": {"hidden_layers": 0}}
 
@@ -64,7 +76,9 @@ def fuzz(op, server: str, failures: list[str], seen: set, examples: int, **fixed
                   suppress_health_check=list(HealthCheck))
         @given(case=op.as_strategy(mode, **fixed))
         def run(case):
-            response = case.call_and_validate(checks=CHECKS)
+            positive = mode == GenerationMode.POSITIVE and op.label not in UNEXPRESSIBLE
+            response = case.call_and_validate(
+                checks=CHECKS + [positive_data_acceptance] if positive else CHECKS)
             seen.add((op.label, response.status_code))
             end_created(server, response)
         try:
@@ -224,3 +238,77 @@ def test_non_finite_numbers_in_a_json_body_get_a_422_naming_the_field(server, me
             assert any(field in map(str, e["loc"]) for e in detail), (x, detail)
         assert client.get(f"{server}/api/sessions/{s['id']}").status_code == 200  # still connected
     httpx.delete(f"{server}/api/sessions/{s['id']}", headers=auth(s), timeout=30)
+
+
+# ---------------------------------------------------------------- crafted checkpoints
+def header_of(data: bytes) -> tuple[dict, bytes]:
+    n = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + n]), data[8 + n:]
+
+
+def with_header(header: dict, body: bytes) -> bytes:
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    return len(raw).to_bytes(8, "little") + raw + body
+
+
+@pytest.fixture(scope="module")
+def real_checkpoint(server) -> bytes:
+    """A real checkpoint of a session trained on uploaded points (so it has a view and points),
+    with a momentum buffer in D's optimizer."""
+    s = create(server, seed=5, config={**TINY, "discriminator": {"hidden_layers": 1, "momentum": 0.5}})
+    base = f"{server}/api/sessions/{s['id']}"
+    assert httpx.put(f"{base}/points.csv", content=b"0.2,0.3\n0.7,0.6\n", headers=auth(s),
+                     timeout=30).status_code == 200
+    httpx.post(f"{base}/step", json={"n": 3}, headers=auth(s), timeout=30)
+    data = httpx.get(f"{base}/checkpoint", timeout=30).content
+    httpx.delete(base, headers=auth(s), timeout=30)
+    return data
+
+
+SAME_SIZE_DTYPES = {"F32": ["I32", "U32"], "U8": ["I8", "BOOL"], "I64": ["F64", "U64"]}
+MUTATION = st.tuples(st.integers(0, 10_000), st.sampled_from(["reshape", "dtype", "meta"]),
+                     st.sampled_from(["seed", "iteration", "view", "dataset", "optimizers", "config"]),
+                     st.one_of(st.integers(-2**70, 2**70).map(str), st.text(max_size=12),
+                               st.sampled_from(["NaN", "1e309", "[[0,1],[0,1e309]]", "[[1,0],[0,1]]",
+                                                "[[0,1]]", "-1", "{}", "[]", "gaussians", "csv"])))
+
+
+def mutate(header: dict, mutation: tuple) -> dict:
+    """One change to a real header: a tensor re-declared with another shape (same element count)
+    or dtype (same size), or a metadata field given another value."""
+    pick, kind, key, value = mutation
+    names = sorted(k for k in header if k != "__metadata__")
+    entry = header[names[pick % len(names)]]
+    if kind == "reshape":
+        n = 1
+        for d in entry["shape"]:
+            n *= d
+        entry["shape"] = [n] if len(entry["shape"]) != 1 else [1, n]
+    elif kind == "dtype" and entry["dtype"] in SAME_SIZE_DTYPES:
+        entry["dtype"] = SAME_SIZE_DTYPES[entry["dtype"]][pick % 2]
+    else:
+        header["__metadata__"][key] = value
+    return header
+
+
+@settings(max_examples=25, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(mutation=MUTATION)
+def test_crafted_checkpoints_get_a_422_naming_the_entry_or_a_session_that_answers(
+        server, real_checkpoint, mutation):
+    header, body = header_of(real_checkpoint)
+    crafted = with_header(mutate(header, mutation), body)
+    r = httpx.post(f"{server}/api/sessions/load", content=crafted, timeout=60,
+                   headers={"content-type": "application/octet-stream"})
+    assert r.status_code in (201, 422), (mutation, r.status_code, r.text[:300])
+    if r.status_code == 422:
+        assert r.json()["detail"][0]["msg"], r.text
+        return
+    s = r.json()  # loaded (a harmless change): it must train and keep answering
+    base = f"{server}/api/sessions/{s['id']}"
+    for method, tail, body_ in (("POST", "/step", {"n": 2}), ("POST", "/pause", None),
+                                ("GET", "/snapshot", None), ("POST", "/reset", {})):
+        answer = httpx.request(method, base + tail, json=body_, headers=auth(s), timeout=30)
+        assert answer.status_code in (200, 409), (mutation, tail, answer.text[:300])
+    httpx.delete(base, headers=auth(s), timeout=30)

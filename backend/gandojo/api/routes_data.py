@@ -17,10 +17,14 @@ from ..gan.images.data import DATASETS as IMAGE_DATASETS
 from .auth import client_address
 from .deps import created, creating, get_manager, readable_session, writable_session
 from .routes import run
-from .uploads import MAX_CSV_BYTES, MAX_POINTS, PointsError, check_points, parse_csv
+from .uploads import MAX_ABS, MAX_CSV_BYTES, MAX_POINTS, PointsError, check_points, parse_csv
 
 router = APIRouter(prefix="/api")
-Point = Annotated[list[float], Field(min_length=2, max_length=2)]
+Point = Annotated[list[Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS)]],
+                  Field(min_length=2, max_length=2)]  # the bounds check_points enforces
+CSV_ROW = r"[ \t]*-?[0-9]{1,6}(\.[0-9]{1,6})?[ \t]*,[ \t]*-?[0-9]{1,6}(\.[0-9]{1,6})?[ \t]*"
+CSV_SCHEMA = {"type": "string", "maxLength": MAX_CSV_BYTES,  # what the schema promises is accepted
+              "pattern": f"^({CSV_ROW}\r?\n){{0,9999}}{CSV_ROW}\r?\n?$"}  # ≤ 10,000 rows
 MAX_UPLOAD = IMAGE_CHECKPOINT_BYTES  # the largest checkpoint (images); max_upload_bytes caps it too
 
 
@@ -69,7 +73,7 @@ async def put_points(body: PointsBody, session: Session = Depends(writable_sessi
 
 
 @router.put("/sessions/{sid}/points.csv", openapi_extra={"requestBody": {
-    "content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}})
+    "content": {"text/csv": {"schema": CSV_SCHEMA}}, "required": True}})
 async def put_points_csv(request: Request, session: Session = Depends(writable_session)) -> dict:
     """Train on uploaded `x,y` rows (≤ 1 MB, ≤ 10,000 points, optional header row)."""
     try:

@@ -94,8 +94,8 @@ class DrsCmd(_Body):
 
 class PointsCmd(_Body):
     cmd: Literal["points"]
-    points: list[Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
-        min_length=1, max_length=10_000)
+    points: list[Annotated[list[Annotated[float, Field(ge=-1e6, le=1e6)]],
+                           Field(min_length=2, max_length=2)]] = Field(min_length=1, max_length=10_000)
 
 
 class PresetBody(_Body):
