@@ -12,7 +12,7 @@ from gandojo.engine.frames import Frame, decode
 
 
 def create(base: str, **body) -> dict:
-    r = httpx.post(f"{base}/api/sessions", json=body, timeout=10)
+    r = httpx.post(f"{base}/api/sessions", json=body, timeout=30)  # a fresh server's first is slow
     assert r.status_code == 201, r.text
     return r.json()
 
