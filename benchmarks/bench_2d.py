@@ -48,8 +48,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import T0, Server, log, med, rnd  # noqa: E402  (also puts backend/ on sys.path)
-from measure_2d import (DATASET, SEED, bare_measured, frame_figures, session_round,  # noqa: E402
-                        sweep, wait_compiled)
+from measure_2d import (DATASET, SEED, bare_its, bare_measured, compiled_step,  # noqa: E402
+                        first_session, frame_figures, session_round, sweep, wait_compiled)
 from plain_loop import plain_its  # noqa: E402
 
 import torch  # noqa: E402
@@ -65,7 +65,9 @@ GOAL_SESSION_ITS = 1500.0  # ... and >= 1,500 it/s on this machine kind
 NOTES = [
     "session_vs_plain_ratio = median compiled-session it/s / median plain-loop it/s (plain_loop.py, "
     "no gandojo code); session_vs_eager_session_ratio = the same / median it/s of a session on a "
-    "server started with --no-compile; rounds alternate plain, bare, session, eager session.",
+    "server started with --no-compile; rounds alternate plain, eager session, bare compiled, bare, session.",
+    "bare_compiled = the bare loop running the same compiled step (gan/compiled.py) in the bench "
+    "process, compiled there once (compile.in_process_compile_s): the step's own speed-up, no frames.",
     "compile.first_frame_s: from POST play to the first running frame (the compile runs in the "
     "background); compile.compile_s: what the session reports (state 'compiled'); a second start "
     "of the server is faster (inductor's on-disk cache).",
@@ -96,11 +98,16 @@ NOTES = [
 ]
 
 
-def compiled_figures(plain: list[dict], sess: list[dict], eager: list[dict],
-                     compile_info: dict) -> dict[str, Any]:
+def compiled_figures(plain: list[dict], sess: list[dict], eager: list[dict], compile_info: dict,
+                     bare: list[dict], bare_compiled: list[dict]) -> dict[str, Any]:
     """Issue 16's figures: the compiled session vs the plain loop and vs an eager session."""
     plain_med, sess_med = med([p["its"] for p in plain]), med([s["its"] for s in sess])
     eager_med = med([e["its"] for e in eager])
+    bare_med, bare_c_med = med([b["its"] for b in bare]), med([c["its"] for c in bare_compiled])
+
+    def cpu(rounds: list[dict]) -> float | None:
+        return med([x.get("its_per_cpu_s", x.get("its_per_server_cpu_s")) for x in rounds])
+
     vs_plain = sess_med / plain_med if sess_med else None
     return {
         "session_vs_plain_ratio": rnd(vs_plain),
@@ -111,12 +118,22 @@ def compiled_figures(plain: list[dict], sess: list[dict], eager: list[dict],
                                  and sess_med >= GOAL_SESSION_ITS),
         "plain_loop_its_median": rnd(plain_med, 1),
         "eager_session_its_median": rnd(eager_med, 1),
+        # per CPU-second (this thread / the whole server process): robust when other load
+        # takes the CPU away (these 2 cores are shared), unlike it/s
+        "session_vs_plain_cpu_ratio": rnd(cpu(sess) / cpu(plain) if cpu(sess) else None),
+        "session_vs_eager_session_cpu_ratio": rnd(cpu(sess) / cpu(eager)
+                                                  if cpu(sess) and cpu(eager) else None),
+        "bare_compiled_vs_bare_cpu_ratio": rnd(cpu(bare_compiled) / cpu(bare)),
+        "bare_compiled_its_median": rnd(bare_c_med, 1),
+        "bare_compiled_vs_bare_ratio": rnd(bare_c_med / bare_med),
+        "bare_compiled_vs_plain_ratio": rnd(bare_c_med / plain_med),
         "compile": compile_info,
         "compiled_rounds": {
             "plain_its": [rnd(p["its"], 1) for p in plain],
             "session_its": [rnd(s["its"], 1) for s in sess],
             "session_step": [s.get("step") for s in sess],
             "eager_session_its": [rnd(e["its"], 1) for e in eager],
+            "bare_compiled_its": [rnd(c["its"], 1) for c in bare_compiled],
             "eager_session_step": [e.get("step") for e in eager],
             "vs_plain_per_round": [rnd(s["its"] / p["its"]) if s["its"] else None
                                    for p, s in zip(plain, sess)],
@@ -238,20 +255,27 @@ def main(argv: list[str] | None = None) -> int:
     server = Server(device)  # compiles the step in the background (the default)
     eager_server = Server(device, extra=("--no-compile",))
     try:
+        for srv in (server, eager_server):
+            log(f"first session on port {srv.port} created in {first_session(srv):.1f} s")
         log("waiting for the compiled step (the session trains eagerly meanwhile)")
         compile_info = wait_compiled(server, args.compile_timeout)
         log(f"compile: {compile_info}")
+        step, compile_info["in_process_compile_s"] = compiled_step(config, device)
+        log(f"the same step compiled in this process in {compile_info['in_process_compile_s']:.1f} s")
         # warm the servers' first-session paths (imports, allocator) outside the measurement
         session_round(server, seconds=0.3, warmup=0.2)
         session_round(eager_server, seconds=0.3, warmup=0.2)
-        bare, sess, plain, eager = [], [], [], []
+        bare, sess, plain_rounds, eager, bare_compiled = [], [], [], [], []
         for r in range(rounds):
             p = plain_its(seconds, warmup)
-            plain.append(p)
+            plain_rounds.append(p)
             log(f"round {r + 1}/{rounds} plain loop: {p['its']:.0f} it/s")
             e = session_round(eager_server, seconds, warmup)
             eager.append(e)
             log(f"round {r + 1}/{rounds} eager session: {e['its'] or 0:.0f} it/s ({e.get('step')})")
+            c = bare_its(config, seconds, warmup, device, step=step)
+            bare_compiled.append(c)
+            log(f"round {r + 1}/{rounds} bare, compiled step: {c['its']:.0f} it/s")
             b = bare_measured(server, config, seconds, warmup, device)
             bare.append(b)
             log(f"round {r + 1}/{rounds} bare: {b['its']:.0f} it/s")
@@ -278,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = report(args, bare, sess, (headless, plain, res256, diag_bare), seconds, rounds, builds,
                     sweep_seconds, sweep_warmup)
-    result = {**compiled_figures(plain, sess, eager, compile_info), **result}
+    result = {**compiled_figures(plain_rounds, sess, eager, compile_info, bare, bare_compiled), **result}
     result["elapsed_s"] = round(time.perf_counter() - T0, 1)
     log(f"done in {result['elapsed_s']} s: session/plain = {result['session_vs_plain_ratio']}, "
         f"session/eager session = {result['session_vs_eager_session_ratio']}, "

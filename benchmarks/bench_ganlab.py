@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import T0, Server, emit, log, med, rnd  # noqa: E402  (also puts backend/ on sys.path)
-from measure_2d import session_round, wait_compiled  # noqa: E402
+from measure_2d import first_session, session_round, wait_compiled  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     lab, dojo, errors = [], [], []
     server = Server("cpu")
     try:
+        first_session(server)
         compile_info = wait_compiled(server, args.compile_timeout)
         log(f"GAN Dojo step: {compile_info}")
         with sync_playwright() as pw:

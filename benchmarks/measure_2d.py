@@ -15,6 +15,7 @@ import torch  # noqa: E402  (after common: it puts backend/ on sys.path)
 from websockets.sync.client import connect  # noqa: E402
 
 from gandojo.engine.frames import ProbeSet, build_frame, decode  # noqa: E402
+from gandojo.gan.compiled import BoundStep, FunctionalStep  # noqa: E402
 from gandojo.gan.config import GanConfig, merged_config  # noqa: E402
 from gandojo.gan.datasets import get_dataset  # noqa: E402
 from gandojo.gan.trainer import Trainer2D  # noqa: E402
@@ -23,10 +24,22 @@ DATASET = "gaussians"
 SEED = 1234
 
 
+def compiled_step(config: GanConfig, device: str) -> tuple[FunctionalStep, float]:
+    """The compiled functional step of `config` (gan/compiled.py), built here; and its compile s."""
+    t0 = time.perf_counter()
+    step = FunctionalStep(config, device)
+    step.warm_up()
+    return step, time.perf_counter() - t0
+
+
 def bare_its(config: GanConfig, seconds: float, warmup: float, device: str,
-             dataset: str = DATASET, seed: int = SEED) -> dict[str, Any]:
-    """Iterations/s of a tight `Trainer2D.iterate()` loop (fresh trainer, warmed up first)."""
+             dataset: str = DATASET, seed: int = SEED,
+             step: FunctionalStep | None = None) -> dict[str, Any]:
+    """Iterations/s of a tight `Trainer2D.iterate()` loop (fresh trainer, warmed up first);
+    with `step`, the trainer runs that compiled step (as a session does once it is compiled)."""
     t = Trainer2D(get_dataset(dataset), config, seed, device)
+    if step is not None:
+        t.fast_step = BoundStep(step)
     clock = time.perf_counter
     end = clock() + warmup
     while clock() < end:
@@ -248,6 +261,17 @@ def bare_measured(server: Server, config: GanConfig, seconds: float, warmup: flo
     return b
 
 
+def first_session(server: Server, timeout: float = 180.0) -> float:
+    """Create and delete one session (a cold server's first one loads modules: ~10 s under
+    load); returns how long the creation took."""
+    t0 = time.perf_counter()
+    info = http("POST", f"{server.base}/api/sessions", {"dataset": DATASET, "seed": SEED},
+                timeout=timeout)
+    took = time.perf_counter() - t0
+    http("DELETE", f"{server.base}/api/sessions/{info['id']}", token=info["token"], timeout=timeout)
+    return took
+
+
 def wait_compiled(server: Server, timeout: float, seed: int = SEED) -> dict[str, Any]:
     """Play a default session on `server` until its frames say the step is compiled (or failed,
     or `timeout`): when the first frame came, the compile time reported, it/s while compiling."""
@@ -273,8 +297,8 @@ def wait_compiled(server: Server, timeout: float, seed: int = SEED) -> dict[str,
                 if out["first_frame_s"] is None and head["running"]:
                     out["first_frame_s"] = rnd(clock() - t0, 3)
                 step = head.get("compiled") or {}
-                if step.get("state") != "compiling":
-                    break
+                if step.get("state") in ("compiled", "failed", "off") or step.get("reason"):
+                    break  # else "compiling", or "eager" before the worker's first chunk
                 if head["its_per_sec"]:
                     rates.append(head["its_per_sec"])
             out.update(waited_s=rnd(clock() - t0, 1), its_while_compiling=rnd(med(rates), 1), **step)

@@ -45,8 +45,9 @@ def plain_its(seconds: float, warmup: float, seed: int = 0) -> dict:
     end = clock() + warmup
     while clock() < end:
         iteration()
-    n, t0 = 0, clock()
+    n, t0, cpu0 = 0, clock(), time.thread_time()
     while clock() < t0 + seconds:
         iteration()
         n += 1
-    return {"its": n / (clock() - t0), "iterations": n}
+    return {"its": n / (clock() - t0), "iterations": n,
+            "its_per_cpu_s": n / max(1e-9, time.thread_time() - cpu0)}

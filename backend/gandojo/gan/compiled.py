@@ -266,9 +266,9 @@ class BoundStep:
         out: list[list[Tensor]] = [[] for _ in STATE_KEYS[kind]]
         for p in params:
             st = opt.state.get(p, {})
-            if kind != "sgd" and "step" not in st:
+            if kind != "sgd" and "step" not in st:  # torch's lazy state of the first step
                 st["step"] = torch.tensor(0.0)
-                for key in STATE_KEYS[kind][1:2] + (("exp_avg_sq",) if kind == "adam" else ()):
+                for key in ("exp_avg", "exp_avg_sq") if kind == "adam" else ("square_avg",):
                     st[key] = torch.zeros_like(p.detach())
             if "momentum_buffer" in STATE_KEYS[kind] and "momentum_buffer" not in st and net.momentum > 0:
                 st["momentum_buffer"] = torch.zeros_like(p.detach())  # torch's first: 0·buf + g
