@@ -33,7 +33,7 @@ def test_get_the_full_dataset_offline_tells_why_in_a_readable_sentence(browser, 
     try:
         p = watched_page(context)
         p.goto(base + "/?dataset=mnist&seed=0", timeout=60_000)
-        p.wait_for_function("() => window.gandojo && window.gandojo.frames > 0", timeout=20_000)
+        p.wait_for_function("() => window.gandojo && window.gandojo.frames > 0", timeout=60_000)
         p.wait_for_function(IN_IMAGE_VIEW)
         line = p.evaluate(READABLE, tid("image-data-source"))
         assert line["visible"] and line["inside"] and not line["clipped"], line
