@@ -59,7 +59,10 @@ class Settings:
             raw = os.environ.get(f"GANDOJO_{f.name.upper()}")
             if raw is not None:
                 kind = type(getattr(s, f.name))
-                value = raw.strip().lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
+                try:
+                    value = raw.strip().lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
+                except ValueError:  # named, for the CLI's one-line error
+                    raise ValueError(f"GANDOJO_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
                 setattr(s, f.name, value)
         for k, v in overrides.items():
             if v is not None:

@@ -127,3 +127,10 @@ def test_the_feature_network_trains_once_per_data_source_with_progress(tiny_mnis
     assert list((tiny_mnist / "data" / "classifiers").glob("mnist-download-*.safetensors"))
     assert main([*run, "--out", str(tiny_mnist / "b")]) == 0
     assert "feature network" not in capsys.readouterr().err  # cached: no second training
+
+
+def test_a_bad_environment_value_is_named(monkeypatch, capsys):
+    monkeypatch.setenv("GANDOJO_PORT", "eighty")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "gandojo: GANDOJO_PORT='eighty' is not a valid int"

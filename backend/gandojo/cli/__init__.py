@@ -48,11 +48,15 @@ def _free(host: str, port: int) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(host=args.host, port=args.port, device=args.device,
-                                 save_dir=args.save_dir, data_dir=args.data_dir, auth=args.auth,
-                                 allowed_origins=",".join(args.allowed_origin or []) or None,
-                                 batching=False if args.no_batching else None,
-                                 compile=False if args.no_compile else None)
+    try:
+        settings = Settings.from_env(host=args.host, port=args.port, device=args.device,
+                                     save_dir=args.save_dir, data_dir=args.data_dir, auth=args.auth,
+                                     allowed_origins=",".join(args.allowed_origin or []) or None,
+                                     batching=False if args.no_batching else None,
+                                     compile=False if args.no_compile else None)
+    except ValueError as exc:  # a GANDOJO_* variable that does not parse, named
+        print(f"gandojo: {exc}", file=sys.stderr)
+        return 2
     try:
         sock = bind(settings.host, settings.port)
     except OSError as exc:
