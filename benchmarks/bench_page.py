@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/bench_page.py                 # 1366x768 and 1920x1080, 10 s each
     .venv/bin/python benchmarks/bench_page.py --seconds 5 --sizes 1366x768
+    .venv/bin/python benchmarks/bench_page.py --frontend /tmp/old/frontend   # an older page (git archive)
 
 A real `gandojo serve` subprocess (loopback), the 2D playground in headless Debian Chromium
 (software GL, the end-to-end tests' arguments) driven by Playwright, GAN Lab's default session
@@ -165,11 +166,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measurement window")
     ap.add_argument("--sizes", default="1366x768,1920x1080", help="comma-separated viewports WxH")
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON object to this file")
+    ap.add_argument("--frontend", type=Path, default=None,
+                    help="serve this page directory instead (e.g. an older version, for before/after)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     # the page is measured, not a background torch.compile of the step (it would take a core for a minute)
     os.environ["GANDOJO_COMPILE"] = "0"
+    if args.frontend:
+        os.environ["GANDOJO_FRONTEND"] = str(args.frontend.resolve())
     server = Server(inherit_env=True)
     results = []
     cpu0, t0 = process_cpu(server.pid), time.perf_counter()
@@ -186,6 +191,7 @@ def main() -> None:
     finally:
         server.stop()
     emit({"benchmark": "page", "goal_drawn_fps": GOAL_FPS, "machine": platform.node(),
+          "frontend": str(args.frontend) if args.frontend else "frontend/",
           "server_cpu_cores_whole_run": rnd(server_cores, 3), "by_viewport": results}, args.out)
 
 

@@ -11,6 +11,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
 TIMEOUT_MS = 10_000
+NAVIGATION_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +45,7 @@ def watched_page(context):
     """A new page of `context` with the default timeout and its errors collected in `page.errors`."""
     p = context.new_page()
     p.set_default_timeout(TIMEOUT_MS)
+    p.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)  # loading 4.8 MB of plotly.js on a busy CPU
     p.errors = []
     p.on("pageerror", lambda e: p.errors.append(f"pageerror: {e}"))
     p.on("console", lambda m: m.type == "error" and p.errors.append(f"console: {m.text}"))

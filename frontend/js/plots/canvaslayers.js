@@ -120,17 +120,21 @@ export class CanvasLayers {
     for (let x = 0; x < W; x += 1) colOf[x] = Math.min(cols - 1, Math.floor((x * cols) / W));
     const line = new Uint32Array(cols);
     let lastRow = -1;
+    let first = 0; // the buffer line where the current grid row starts: the next lines copy it
     for (let y = 0; y < H; y += 1) {
       const r = rows - 1 - Math.min(rows - 1, Math.floor((y * rows) / H));
+      const o = y * W;
       if (r !== lastRow) {
         for (let c = 0; c < cols; c += 1) {
           const v = d[r * cols + c];
           line[c] = LUT32[v >= 0 && v <= 1 ? Math.round(v * 255) : v > 1 ? 255 : 0];
         }
+        for (let x = 0; x < W; x += 1) u32[o + x] = line[colOf[x]];
         lastRow = r;
+        first = o;
+      } else {
+        u32.copyWithin(o, first, first + W);
       }
-      const o = y * W;
-      for (let x = 0; x < W; x += 1) u32[o + x] = line[colOf[x]];
     }
   }
 

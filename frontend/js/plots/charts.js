@@ -52,9 +52,9 @@ export const EQUILIBRIUM = {
 /** Tabs: two charts each (readable on a 1366×768 projector). */
 export const CHART_TABS = [
   { name: 'training', label: 'Loss · KL/JS', charts: ['plot-losses', 'plot-metrics'] },
-  { name: 'collapse', label: 'Modes · D acc.', charts: ['plot-modes', 'plot-accuracy'] },
+  { name: 'collapse', label: 'Modes · acc.', charts: ['plot-modes', 'plot-accuracy'] },
   { name: 'gradients', label: 'Gradients', charts: ['plot-gradients', 'plot-dmeans'] },
-  { name: 'help', label: 'Help: the numbers', charts: [] }, // a pane of text already in the page (index.html)
+  { name: 'help', label: 'Help', charts: [] }, // a pane of text already in the page (index.html)
 ];
 
 export class ChartPanel {
@@ -106,6 +106,17 @@ export class ChartPanel {
   /** Record a frame header of session `source` ('a' or 'b'). */
   push(header, source = 'a') {
     Object.values(this.charts).forEach(({ spec, chart }) => chart.push(header.iteration, header[spec.from] || {}, source));
+  }
+
+  /** A `history` message (the run so far, as columns: iteration, losses {d, g}, metrics {key: [...]}) of session A. */
+  loadHistory(m) {
+    if (!Array.isArray(m.iteration)) return;
+    const col = (obj, k, i) => (obj && Array.isArray(obj[k]) ? obj[k][i] : null);
+    m.iteration.forEach((iteration, i) => {
+      const metrics = {};
+      Object.keys(m.metrics || {}).forEach((k) => { metrics[k] = col(m.metrics, k, i); });
+      this.push({ iteration, losses: { d: col(m.losses, 'd', i), g: col(m.losses, 'g', i) }, metrics });
+    });
   }
 
   clear(source) {
