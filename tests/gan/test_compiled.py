@@ -14,6 +14,9 @@ from gandojo.gan.config import GanConfig, merged_config
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.trainer import Trainer2D
 
+# the module's one compile takes tens of seconds, minutes on a busy CPU with a cold inductor cache
+pytestmark = pytest.mark.timeout(900)
+
 # small nets and batches keep the compile short; G Adam and D SGD with momentum cover two rules
 SMALL = {"batch_size": 32, "generator": {"optimizer": "adam", "lr": 0.01, "betas": [0.5, 0.9]},
          "discriminator": {"momentum": 0.5}}
