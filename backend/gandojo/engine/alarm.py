@@ -7,7 +7,7 @@ Kinds (frame header `alarm.kind`, the websocket `alarm` message), each raised on
   WARMUP iterations (a collapse whose fakes went blurry is still a failure, not a cure);
 - `d-wins`: D ≥ 98 % right on real and on fake while G's gradient norm has vanished (< VANISH);
 - `d-dead`: D cannot tell real from fake (its mean output on each within D_SAME) while the
-  distributions still differ (JS ≥ JS_HIGH bits);
+  distributions still differ (JS ≥ JS_HIGH bits), over two windows;
 - `oscillation`: after WARMUP, JS (or coverage) swinging up and down by ≥ SWING (a quarter of
   the modes) at least SWINGS times within OSC_WINDOW iterations (early transients not counted);
 - `divergence`: a NaN/inf loss or metric, or a gradient norm above EXPLODE; the session pauses.
@@ -132,8 +132,10 @@ class CollapseAlarm:
         if kind == "d-wins":
             return all(min(_num(x, "d_real_acc") or 0, _num(x, "d_fake_acc") or 0) >= D_ACC_WIN
                        and (_num(x, "g_grad_norm") or 0.0) < VANISH for x in ms)
-        if kind == "d-dead":
-            return all(self._d_blind(x) for x in ms)
+        if kind == "d-dead":  # over two windows: a weak D is briefly this blind early on
+            wide = self._recent(iteration, 2 * self.window)
+            return iteration - wide[0][0] >= 1.8 * self.window and all(
+                self._d_blind(h[1]) for h in wide)
         if kind == "oscillation":  # after the warm-up, and counting swings after its first half
             if iteration < WARMUP:
                 return False
