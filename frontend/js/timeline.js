@@ -90,14 +90,14 @@ export class Timeline {
     this.sync();
   }
 
-  /** Sync once per animation frame however many frames arrive (the slider and label cost a layout each). */
+  /** Sync at most 5 times a second while playing however many frames arrive (the slider and label cost a layout each). */
   syncSoon() {
     if (this.syncing) return;
     this.syncing = true;
-    requestAnimationFrame(() => {
+    setTimeout(() => {
       this.syncing = false;
       this.sync();
-    });
+    }, this.paused ? 0 : 200);
   }
 
   sync() {
