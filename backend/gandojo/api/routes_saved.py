@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from hmac import compare_digest
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -87,6 +88,7 @@ async def save_session(body: SaveBody | None = None, session: Session = Depends(
         raise HTTPException(503, "the session is busy (a long step?); try again") from None
     except RuntimeError as exc:  # the session ended while saving
         raise HTTPException(404, str(exc)) from None
+    session.last_active = time.monotonic()  # saving is the owner's activity, however long it took
     return {**entry, "keep": session.keep}
 
 

@@ -48,7 +48,8 @@ def parse_header(head: bytes, size: int, formats: tuple[str, ...] | None = None)
         if name != "__metadata__":
             end = max(end, _entry_end(name, entry))
     if 8 + n + end != size:
-        raise HeaderError(f"file is {size} bytes, its header describes {8 + n + end}")
+        raise HeaderError(f"truncated or padded checkpoint: the file is {size} bytes, its header "
+                          f"describes {8 + n + end}")
     return header
 
 
