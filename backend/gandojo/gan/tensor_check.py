@@ -91,7 +91,8 @@ def check_tensors(found: dict[str, Spec], modules: dict[str, nn.Module],
     for prefix, module in modules.items():
         for key in module.state_dict():
             if f"{prefix}.{key}" not in found:
-                raise EntryError(f"{prefix}.{key}", "missing")
+                raise EntryError(f"{prefix}.{key}", "Missing key: the model built from the "
+                                 "checkpoint's config needs it")
     for name in required:
         if name not in found:
             raise EntryError(name, "missing")
