@@ -1,7 +1,7 @@
 """The alarms: watch a session's metrics over iterations and name each way a GAN fails.
 
 Kinds (frame header `alarm.kind`, the websocket `alarm` message), each raised on its evidence:
-- `collapse`: modes missing (below the best seen, or after WARMUP iterations ≤ half) and not
+- `collapse`: modes missing (below the best seen, or after COLLAPSE_WARMUP iterations ≤ half) and not
   improving for a sustained window while the samples stay sharp (median high quality ≥ MIN_QUALITY);
 - `dropping`: modes missing *and* quality low (median < MIN_QUALITY) for a sustained window after
   WARMUP iterations (a collapse whose fakes went blurry is still a failure, not a cure);
@@ -31,6 +31,7 @@ OSC_WINDOW = 1500  # iterations over which swings are counted
 MIN_OBSERVATIONS = 4
 MIN_QUALITY = 0.5
 WARMUP = 1000  # `dropping` waits this long: early fakes are blurry and miss modes by nature
+COLLAPSE_WARMUP = 500  # before this, only a fall from better coverage counts as a collapse
 D_ACC_WIN = 0.98
 VANISH = 1e-3  # G's gradient norm (parameters) below this counts as vanished
 D_SAME = 0.015  # |mean D(real) - mean D(fake)| below this: D does not tell them apart
@@ -127,7 +128,7 @@ class CollapseAlarm:
                 return iteration >= WARMUP and hq < MIN_QUALITY
             captured = cov[-1]  # early on only a fall from better coverage counts: a run
             # that has not found every mode yet is still learning, not collapsing
-            low = captured < self.best or (captured <= total // 2 and iteration >= WARMUP)
+            low = captured < self.best or (captured <= total // 2 and iteration >= COLLAPSE_WARMUP)
             return max(cov) <= cov[0] and low and hq >= MIN_QUALITY
         if kind == "d-wins":
             return all(min(_num(x, "d_real_acc") or 0, _num(x, "d_fake_acc") or 0) >= D_ACC_WIN
