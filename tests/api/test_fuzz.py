@@ -86,8 +86,9 @@ def fuzz(op, server: str, failures: list[str], seen: set, examples: int, **fixed
         except Unsatisfiable:  # nothing to negate (no parameters, or free-form strings only)
             continue
         except (Exception, BaseExceptionGroup) as exc:  # collect every failure, then report
+            inner = "; ".join(f"{type(e).__name__}: {e}" for e in getattr(exc, "exceptions", ()))
             failures.append(f"{op.label} ({mode.value}, {sorted(fixed)}): {type(exc).__name__}: "
-                            f"{exc}"[:3000])
+                            f"{exc} {inner}"[:3000])
 
 
 def end_created(server: str, response) -> None:
