@@ -11,8 +11,7 @@ from .helpers import TRACE, iteration, open_page, session_info, set_running, tid
 ALARM_SCREENSHOT = "/tmp/gandojo-issue3-alarm.png"
 NORMAL_SCREENSHOT = "/tmp/gandojo-issue3-normal.png"
 # The fastest-collapsing provocation measured here: D takes 10 steps at 10× G's lr. With seed 0 it
-# finds all three blobs for a moment, holds two, sounds the alarm near iteration 450 and falls to
-# one mode near 530 (about 6 s of training on these machines).
+# holds one blob of three; the alarm sounds once it has lasted 300 iterations past iteration 500.
 PROVOCATION = "disjoint-overpowered-d"  # (ring8's provocations were withdrawn: issue 13)
 ALARM_TIMEOUT_MS = 45_000
 
@@ -43,14 +42,15 @@ def test_a_provocation_collapses_and_the_alarm_names_the_cause(page, server):
     page.screenshot(path=ALARM_SCREENSHOT)
     banner = page.text_content(tid("alarm-banner"))
     assert ("collapse" in banner.lower() or "dropped" in banner.lower()) and "Likely cause:" in banner
-    # the readout falls below the most modes it showed (the alarm may come just before the fall)
-    page.wait_for_function("() => window.__modes.length && Math.max(...window.__modes) > window.__modes[window.__modes.length - 1]",
+    # the readout agrees with the banner: modes missing (with the share-and-spread metric this
+    # provocation mostly holds one blob from the start rather than falling from three)
+    page.wait_for_function("() => window.__modes.length && window.__modes[window.__modes.length - 1] < 3",
                            timeout=ALARM_TIMEOUT_MS)
     seconds = time.monotonic() - start
     set_running(page, False)
     assert seconds < ALARM_TIMEOUT_MS / 1000
     modes = page.evaluate(f"() => document.querySelector('{tid('plot-modes')}').data[0].y")
-    assert len(modes) >= 2 and max(modes) >= 2
+    assert len(modes) >= 2 and modes[-1] < 3 and "Tested cure" in banner
 
 
 def test_drs_shows_acceptance_and_fades_rejected_fakes(page):
