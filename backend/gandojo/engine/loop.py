@@ -80,8 +80,7 @@ class WorkerLoop:
                 if self._closed:
                     continue
                 if self.slowmo and self._slow_steps and not self.running:
-                    self._slow_steps -= 1
-                    self._slow_iteration()
+                    self._slow_iteration()  # a Step: one iteration, stage by stage
                     continue
                 self._slow_steps = 0
                 if not self.running:
@@ -167,6 +166,8 @@ class WorkerLoop:
             self.trainer.iterate(observe=rec)
         finally:
             self._stage_frame = None
+        if not self.running:
+            self._slow_steps = 0  # the Step asked for this iteration (or its rest): it is done
         self._lockstep(1)
         if self._check_finite():
             self._cmd_publish()
