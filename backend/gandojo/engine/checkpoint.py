@@ -29,7 +29,7 @@ from ..gan.images.checkpoint import load_checkpoint_bytes
 from ..gan.images.data import load_split
 from ..gan.images.idx import DataError
 from ..gan.images.trainer import ImageTrainer
-from ..gan.tensor_check import (EntryError, check_opt_states, check_tensors, exact,
+from ..gan.tensor_check import (EntryError, check_opt_states, check_tensors, exact, meta_int,
                                 opt_entry_spec)
 from ..gan.trainer import Trainer2D
 from .safetensors_header import MAX_HEADER, HeaderError, parse_header, tensor_specs
@@ -39,7 +39,6 @@ MAX_BYTES = 32 * 1024 * 1024
 MAX_POINTS = 10_000  # drawn / uploaded points (api/uploads.py checks uploads with the same bounds)
 MAX_ABS = 1e6  # their coordinates
 MAX_SEED = 2**62
-MAX_COUNT = 2**62  # iteration and the other counters
 
 
 class CheckpointError(ValueError):
@@ -128,18 +127,6 @@ def _load_opt(opt: torch.optim.Optimizer, meta: dict, tensors: dict) -> None:
     opt.load_state_dict({"state": state, "param_groups": opt.state_dict()["param_groups"]})
 
 
-def _int(meta: dict[str, str], key: str, hi: int = MAX_COUNT) -> int:
-    try:
-        value = int(meta[key])
-    except KeyError:
-        raise EntryError(f"metadata.{key}", "missing") from None
-    except ValueError:
-        raise EntryError(f"metadata.{key}", f"{meta[key][:40]!r} is not an integer") from None
-    if not 0 <= value <= hi:
-        raise EntryError(f"metadata.{key}", f"{value} is outside 0..{hi}")
-    return value
-
-
 def _view(raw: str | None) -> tuple:
     """((x0, x1), (y0, y1)), finite, within ±MAX_ABS and ordered."""
     try:
@@ -220,7 +207,7 @@ def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Trainer2D:
     meta = header["__metadata__"]
     try:
         config = GanConfig.model_validate_json(meta["config"])
-        seed, iteration = _int(meta, "seed", MAX_SEED), _int(meta, "iteration")
+        seed, iteration = meta_int(meta, "seed", MAX_SEED), meta_int(meta, "iteration")
         name = meta.get("dataset", "")
         custom = name in CUSTOM
         if not custom and name not in DATASETS:

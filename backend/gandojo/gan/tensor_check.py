@@ -29,6 +29,22 @@ class EntryError(ValueError):
         super().__init__(f"{entry}: {msg}")
 
 
+MAX_COUNT = 2**62  # iteration, seed and the other counters of a checkpoint
+
+
+def meta_int(meta: dict[str, str], key: str, hi: int = MAX_COUNT) -> int:
+    """An integer of the metadata within 0..hi (EntryError naming `metadata.key` otherwise)."""
+    try:
+        value = int(meta[key])
+    except KeyError:
+        raise EntryError(f"metadata.{key}", "missing") from None
+    except ValueError:
+        raise EntryError(f"metadata.{key}", f"{meta[key][:40]!r} is not an integer") from None
+    if not 0 <= value <= hi:
+        raise EntryError(f"metadata.{key}", f"{value} is outside 0..{hi}")
+    return value
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     return DTYPE_NAMES.get(dtype, str(dtype))
 

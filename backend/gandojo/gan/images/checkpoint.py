@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
-from ..tensor_check import EntryError, check_opt_states, check_tensors
+from ..tensor_check import EntryError, check_opt_states, check_tensors, meta_int
 from .config import ImageGanConfig
 from .data import ImageData
 from .idx import DataError, atomic_write
@@ -25,7 +25,6 @@ from .trainer import ImageTrainer
 
 FORMAT = "gandojo-image-checkpoint-1"
 MAX_BYTES = 256 * 1024 * 1024
-MAX_COUNT = 2**62  # seed, iteration and the other counters
 
 
 def _opt_tensors(prefix: str, opt: torch.optim.Optimizer, out: dict[str, torch.Tensor]) -> None:
@@ -108,19 +107,6 @@ def _set_rng(g: torch.Generator, state: torch.Tensor) -> None:
         pass
 
 
-def _count(meta: dict[str, str], key: str) -> int:
-    """A non-negative integer of the metadata (EntryError naming it otherwise)."""
-    try:
-        value = int(meta[key])
-    except KeyError:
-        raise EntryError(f"metadata.{key}", "missing") from None
-    except ValueError:
-        raise EntryError(f"metadata.{key}", f"{meta[key][:40]!r} is not an integer") from None
-    if not 0 <= value <= MAX_COUNT:
-        raise EntryError(f"metadata.{key}", f"{value} is outside 0..{MAX_COUNT}")
-    return value
-
-
 def _check_entries(t: ImageTrainer, fh) -> None:
     """Every tensor's dtype and shape against the models and optimizers of `t` (EntryError)."""
     found = {k: (fh.get_slice(k).get_dtype(), list(fh.get_slice(k).get_shape())) for k in fh.keys()}
@@ -145,7 +131,7 @@ def load_checkpoint(path: str | os.PathLike, data: ImageData,
         raise DataError(f"{path}: a checkpoint of {meta.get('dataset')!r}, not of {data.name!r}")
     try:
         config = ImageGanConfig.model_validate_json(meta["config"])
-        counts = {k: _count(meta, k) for k in ("seed", "iteration", "images_seen", "position",
+        counts = {k: meta_int(meta, k) for k in ("seed", "iteration", "images_seen", "position",
                                                 "train_count")}
         t = ImageTrainer(data, config, counts["seed"], device)
         with safe_open(str(path), framework="pt") as fh:
