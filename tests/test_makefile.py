@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="no make")
 
 
 def dry_run(target: str, venv: Path) -> list[str]:
-    out = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True,
+    out = subprocess.run(["make", "--no-print-directory", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True,
                          text=True, check=True, timeout=30).stdout
     return [line for line in out.splitlines() if "pip install" in line or "gandojo serve" in line]
 
@@ -35,6 +35,6 @@ def test_test_installs_the_test_extra_after_the_pinned_torch(tmp_path):
 
 
 def test_the_port_variable_reaches_gandojo_serve(tmp_path):
-    out = subprocess.run(["make", "-n", "serve", f"VENV={tmp_path / 'venv'}", "PORT=8001"], cwd=ROOT,
+    out = subprocess.run(["make", "--no-print-directory", "-n", "serve", f"VENV={tmp_path / 'venv'}", "PORT=8001"], cwd=ROOT,
                          capture_output=True, text=True, check=True, timeout=30).stdout
     assert out.splitlines()[-1].strip().endswith("--port 8001")

@@ -118,7 +118,9 @@ def test_a_viewer_is_counted_within_a_second_and_gets_the_history(page, browser,
             const read = () => {{ const d = document.querySelector('{tid('plot-losses')}').data;
                                   if (d && d[0].x.length) done(d[0].x[0]); else setTimeout(read, 100); }}; read(); }})""")
         own = page.evaluate(f"() => document.querySelector('{tid('plot-losses')}').data[0].x[0]")
-        assert first == own and first <= 5 < iteration(page) - 50  # from the beginning, not from the join
+        # from the beginning, not from the join (the presenter's own chart starts at the first
+        # frame it received, which may be an iteration after the history's first point)
+        assert first <= own <= 5 < iteration(page) - 50
         assert viewer.errors == []
     finally:
         context.close()
