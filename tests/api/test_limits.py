@@ -43,9 +43,34 @@ def assert_names_limit(detail: list, loc: list, setting: str) -> None:
 
 
 def test_limits_are_exposed(tight):
-    assert httpx.get(f"{tight}/api/limits").json() == LIMITS
+    assert httpx.get(f"{tight}/api/limits").json()["server"] == LIMITS
     listed = httpx.get(f"{tight}/api/sessions").json()
     assert listed["limits"]["max_batch"] == 64 and listed["max_sessions"] == 4
+
+
+def _prop(schema: dict, path: str) -> dict:
+    """The JSON-schema property at a dotted config path, following `$ref`s into `$defs`."""
+    node = schema
+    for name in path.split("."):
+        node = node["properties"][name]
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def test_limits_serve_every_config_bound_as_json_schema(tight):
+    got = httpx.get(f"{tight}/api/limits").json()
+    assert set(got) >= {"server", "config", "commands"} and set(got["config"]) == {"2d", "image"}
+    two, image = got["config"]["2d"], got["config"]["image"]
+    assert _prop(two, "generator.neurons")["maximum"] == 256
+    assert _prop(two, "generator.lr")["exclusiveMinimum"] == 0
+    assert _prop(two, "noise.dim")["minimum"] == 1 and _prop(two, "noise.dim")["maximum"] == 16
+    assert "wgan-gp" in _prop(two, "loss")["enum"]
+    assert _prop(image, "batch_size")["minimum"] == 16 and _prop(image, "latent_dim")["maximum"] == 512
+    assert _prop(image, "model")["enum"] == ["mlp", "dcgan", "cgan"]
+    cmds = got["commands"]["$defs"]  # the websocket commands' bounds (stage_ms, speed, seed)
+    assert cmds["SlowmoCmd"]["properties"]["stage_ms"]["anyOf"][0]["maximum"] == 3000
+    assert cmds["SpeedCmd"]["properties"]["iterations_per_frame"]["maximum"] == 10_000
 
 
 @pytest.mark.parametrize("patch,field,setting", OVER)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from .. import __version__
 from ..engine.base import InputError, SessionEnded
@@ -21,13 +21,15 @@ from ..engine.session import Session
 from ..gan.config import GanConfig, deep_merge
 from ..gan.datasets import DATASETS
 from ..engine import pretrained
+from ..engine.create import config_schemas
 from ..gan.presets import KNOBS, PRESETS
 from .auth import client_address
 from .deps import created, creating, get_manager, readable_session, writable_session
-from .schemas import CreateSession, KnobBody, PlayBody, PresetBody, ResetBody, StepBody, error_list
+from .schemas import Command, CreateSession, KnobBody, PlayBody, PresetBody, ResetBody, StepBody, error_list
 from .schemas_images import kind_of, reset_kind_error
 
 router = APIRouter(prefix="/api")
+COMMANDS_SCHEMA = TypeAdapter(Command).json_schema()  # websocket commands, for GET /api/limits
 
 
 async def run(fut: Future, prefix: tuple = ("body",)) -> Any:
@@ -77,8 +79,10 @@ def list_sessions(manager: SessionManager = Depends(get_manager)) -> dict:
 
 @router.get("/limits")
 def limits(manager: SessionManager = Depends(get_manager)) -> dict:
-    """What one session may ask for (over a limit: 422 naming the field) and how many may run."""
-    return {"max_sessions": manager.max_sessions, **manager.limits.describe()}
+    """Every bound in one place: the server's limits (over one: 422 naming the field; how many
+    sessions may run), each kind's config model and the websocket commands as JSON schema."""
+    return {"server": {"max_sessions": manager.max_sessions, **manager.limits.describe()},
+            "config": config_schemas(), "commands": COMMANDS_SCHEMA}
 
 
 @router.post("/sessions", status_code=201)
