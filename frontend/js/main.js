@@ -1,31 +1,31 @@
 // main.js — wiring only: URL state → REST session → websocket → decoded frames → widgets, plus compare mode, timeline, lab, drawing and files.
 
-import { readURL, writeURL, clone, configFromURL } from './state.js';
-import { api, formatDetail, socketUrl, normalizeDatasets } from './api.js';
-import { Transport } from './transport.js';
-import { framePump } from './pump.js';
-import { Controls } from './controls.js';
-import { Readouts } from './readouts.js';
-import { Lab } from './lab.js';
-import { Timeline } from './timeline.js';
-import { Compare, describeConfig } from './compare.js';
-import { Drawing } from './drawing.js';
-import { Files } from './files.js';
-import { SessionRequests, CUSTOM_DATASETS as CUSTOM } from './sessions.js';
-import { applyHidden, bindShareLink, bindShareRun } from './share.js';
-import { Presenter } from './presenter.js';
-import { bindLifetime } from './lifetime.js';
-import { RunProgress } from './runprogress.js';
-import { makeRender } from './render.js';
-import { SavedPanel } from './saved.js';
+import { readURL, writeURL, clone, configFromURL } from './core/state.js';
+import { api, formatDetail, socketUrl, normalizeDatasets } from './core/api.js';
+import { Transport } from './core/transport.js';
+import { framePump } from './core/pump.js';
+import { Controls } from './lab/controls.js';
+import { Readouts } from './lab/readouts.js';
+import { Lab } from './lab/presets.js';
+import { Timeline } from './lab/timeline.js';
+import { Compare, describeConfig } from './compare/compare.js';
+import { Drawing } from './lab/drawing.js';
+import { Files } from './lab/files.js';
+import { SessionRequests, CUSTOM_DATASETS as CUSTOM } from './core/sessions.js';
+import { applyHidden, bindShareLink, bindShareRun } from './share/share.js';
+import { Presenter } from './presenter/presenter.js';
+import { bindLifetime } from './core/lifetime.js';
+import { RunProgress } from './lab/runprogress.js';
+import { makeRender } from './core/render.js';
+import { SavedPanel } from './saved/saved.js';
 import { DistributionPlot } from './plots/distribution.js';
 import { ChartPanel } from './plots/charts.js';
 import { Overview } from './plots/overview.js';
 import { keepSized } from './plots/common.js';
 import { ImageView } from './images/view.js';
-import { SessionKinds } from './images/kinds.js';
+import { SessionKinds } from './core/kinds.js';
+import { byTestId } from './core/dom.js';
 
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const { Plotly } = window;
 /** Commands that must reach B as well in compare mode, so that both sides stay comparable. */
 const FORWARD = new Set(['reset', 'points', 'drs']);

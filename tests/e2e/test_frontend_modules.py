@@ -12,7 +12,7 @@ def run(page, body: str):
 
 def test_frame_round_trip(page):
     out = run(page, """
-        const p = await import('/js/protocol.js');
+        const p = await import('/js/core/protocol.js');
         const buf = p.encodeFrame({type: 'frame', iteration: 5},
             {real: {shape: [2, 2], data: new Float32Array([1, 2, 3, 4])},
              heatmap: {shape: [1, 1], data: new Float32Array([0.5])}});
@@ -32,7 +32,7 @@ def test_frame_round_trip(page):
 ])
 def test_bad_frames_are_rejected_loudly(page, corrupt, message):
     err = run(page, f"""
-        const p = await import('/js/protocol.js');
+        const p = await import('/js/core/protocol.js');
         let buf = p.encodeFrame({{type: 'frame'}}, {{fake: {{shape: [1, 2], data: new Float32Array([1, 2])}}}});
         {corrupt};
         try {{ p.decodeFrame(buf); return null; }} catch (e) {{ return e.message; }}
@@ -42,7 +42,7 @@ def test_bad_frames_are_rejected_loudly(page, corrupt, message):
 
 def test_url_state_round_trip(page):
     out = run(page, """
-        const s = await import('/js/state.js');
+        const s = await import('/js/core/state.js');
         const r = s.readURL('?dataset=ring&seed=3&d_lr=0.2&g_beta2=0.99&show_fake=0&loss=bogus');
         const q = s.writeURL(r.state, s.defaultConfig());
         return [r.state.dataset, r.state.seed, r.state.config.discriminator.lr, r.state.layers.fake,
@@ -56,7 +56,7 @@ def test_url_state_round_trip(page):
 
 def test_config_patch_sends_a_beta_with_its_partner(page):
     out = run(page, """
-        const s = await import('/js/state.js');
+        const s = await import('/js/core/state.js');
         const cfg = s.defaultConfig();
         return [s.configPatchFor('config.generator.betas.0', 0.5, cfg),
                 s.configPatchFor('config.noise.dim', 1, cfg)];
@@ -91,7 +91,7 @@ def test_widgets_reject_wrong_shapes(page):
 
 def test_url_hide_list_preset_and_cures(page):
     out = run(page, """
-        const s = await import('/js/state.js');
+        const s = await import('/js/core/state.js');
         const r = s.readURL('?hide=presets,knobs&preset=p1&pack=2&inoise=0.5&drs=1&drs_p=90');
         const bad = s.readURL('?hide=presets,nonsense');
         const q = s.writeURL(r.state, s.defaultConfig());
@@ -106,7 +106,7 @@ def test_url_hide_list_preset_and_cures(page):
 
 def test_url_config_is_relative_to_the_preset(page):
     out = run(page, """
-        const s = await import('/js/state.js');
+        const s = await import('/js/core/state.js');
         const preset = s.defaultConfig();
         preset.loss = 'minimax';
         preset.generator.betas = [0.5, 0.9];
@@ -123,7 +123,7 @@ def test_url_config_is_relative_to_the_preset(page):
 
 def test_stroke_sampler_spaces_points_evenly(page):
     out = run(page, """
-        const {StrokeSampler} = await import('/js/drawing.js');
+        const {StrokeSampler} = await import('/js/lab/drawing.js');
         const s = new StrokeSampler(0.1);
         s.start([0, 0]);
         s.extend([0.25, 0]);
@@ -136,7 +136,7 @@ def test_stroke_sampler_spaces_points_evenly(page):
 
 def test_frame_history_is_bounded_and_finds_iterations(page):
     out = run(page, """
-        const {FrameHistory} = await import('/js/timeline.js');
+        const {FrameHistory} = await import('/js/lab/timeline.js');
         const h = new FrameHistory(5);
         for (const it of [0, 10, 10, 20, 30, 40, 50, 60]) h.push({header: {iteration: it}, tag: it});
         return [h.length, h.at(0).header.iteration, h.nearest(35).header.iteration,
@@ -147,8 +147,8 @@ def test_frame_history_is_bounded_and_finds_iterations(page):
 
 def test_compare_contrasts_the_loss(page):
     out = run(page, """
-        const c = await import('/js/compare.js');
-        const s = await import('/js/state.js');
+        const c = await import('/js/compare/compare.js');
+        const s = await import('/js/core/state.js');
         const a = s.defaultConfig();
         const b = c.contrastConfig(a);
         return [a.loss, b.loss, c.contrastConfig(b).loss, b.generator.lr === a.generator.lr];

@@ -1,15 +1,15 @@
-// compare.js — compare mode: a second session B (same dataset and seed, its own config) stepped in lockstep with A, drawn beside it and overlaid on the charts.
+// compare/compare.js — compare mode: a second session B (same dataset and seed, its own config) stepped in lockstep with A, drawn beside it and overlaid on the charts.
 
-import { api, socketUrl, formatDetail } from './api.js';
-import { Transport } from './transport.js';
-import { framePump } from './pump.js';
-import { FrameHistory } from './timeline.js';
-import { DistributionPlot } from './plots/distribution.js';
-import { keepSized, fmt } from './plots/common.js';
-import { makeInput } from './controls.js';
-import { propByName, parseValue, configPatchFor, getPath, clone, tidy } from './state.js';
+import { api, socketUrl, formatDetail } from '../core/api.js';
+import { Transport } from '../core/transport.js';
+import { framePump } from '../core/pump.js';
+import { FrameHistory } from '../lab/timeline.js';
+import { DistributionPlot } from '../plots/distribution.js';
+import { keepSized, fmt } from '../plots/common.js';
+import { makeInput } from '../lab/controls.js';
+import { propByName, parseValue, configPatchFor, getPath, clone, tidy } from '../core/state.js';
+import { byTestId } from '../core/dom.js';
 
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 /** What B's compact editor offers (A keeps the full editor on the left). */
 const B_PROPS = ['config.loss', 'config.generator.lr', 'config.discriminator.lr', 'config.k_d'];
 const SHORT_LABELS = { 'config.loss': 'Loss', 'config.generator.lr': 'G lr', 'config.discriminator.lr': 'D lr', 'config.k_d': 'k_D' };

@@ -1,4 +1,4 @@
-// api.js — the REST calls the page makes (sessions, link, points, checkpoints); errors become Errors with `status` and a one-line message.
+// core/api.js — the REST calls the page makes (sessions, link, points, checkpoints); errors become Errors with `status` and a one-line message.
 
 /** `detail` from FastAPI (a string or a list of {loc, msg}) as one line. */
 export function formatDetail(detail) {

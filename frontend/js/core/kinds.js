@@ -1,4 +1,4 @@
-// images/kinds.js — 2D ⇄ image sessions: which kind a dataset is, the body that creates one, the page's view (body.view-image) and the switch between kinds.
+// core/kinds.js — 2D ⇄ image sessions: which kind a dataset is, the body that creates one, the page's view (body.view-image) and the switch between kinds.
 
 export class SessionKinds {
   /**

@@ -1,4 +1,4 @@
-// lifetime.js — a page session's end: closing the page ends it, a session the server forgot is replaced (or, on a viewer page, mourned, and the socket stops retrying).
+// core/lifetime.js — a page session's end: closing the page ends it, a session the server forgot is replaced (or, on a viewer page, mourned, and the socket stops retrying).
 
 /**
  * deps: {session, transport, compare, api, presenter, readouts, connect(created), create() → Promise<created>}.

@@ -1,4 +1,4 @@
-// protocol.js — decodes GAN Dojo binary frames ("GDJ1" + uint32 LE header length + JSON header + Float32 sections).
+// core/protocol.js — decodes GAN Dojo binary frames ("GDJ1" + uint32 LE header length + JSON header + Float32 sections).
 
 const MAGIC = 'GDJ1';
 const PREFIX_BYTES = 8;

@@ -1,4 +1,4 @@
-// pump.js — decodes a socket's binary frames; every one is `received`, only the newest is `render`ed, once per animation frame.
+// core/pump.js — decodes a socket's binary frames; every one is `received`, only the newest is `render`ed, once per animation frame.
 
 import { decodeFrame } from './protocol.js';
 

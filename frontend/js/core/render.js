@@ -1,4 +1,4 @@
-// render.js — draws one decoded frame (called once per animation frame with the newest one): the counter every frame, the other readouts and the overview a few times a second, the distribution plot or the image view.
+// core/render.js — draws one decoded frame (called once per animation frame with the newest one): the counter every frame, the other readouts and the overview a few times a second, the distribution plot or the image view.
 
 const DRAW_MS_KEPT = 600; // window.gandojo.drawMs: the last draw times (benchmarks/bench_page.py)
 const READOUTS_MS = 200; // numbers changing 30 times a second cannot be read anyway

@@ -1,4 +1,4 @@
-// sessions.js — what the page asks the server for when it starts a session: from a link, from its own settings, or a pre-trained model.
+// core/sessions.js — what the page asks the server for when it starts a session: from a link, from its own settings, or a pre-trained model.
 
 import { api } from './api.js';
 import { clone, configPatchBetween } from './state.js';

@@ -1,4 +1,4 @@
-// state.js — all user-tunable state in one object + ONE declarative property table that drives URL (de)serialization.
+// core/state.js — all user-tunable state in one object + ONE declarative property table that drives URL (de)serialization.
 
 const ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'];
 const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];

@@ -1,4 +1,4 @@
-// transport.js — one WebSocket with reconnect (exponential backoff), send(cmd), binary/text callbacks; never touches the DOM.
+// core/transport.js — one WebSocket with reconnect (exponential backoff), send(cmd), binary/text callbacks; never touches the DOM.
 
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 8000;

@@ -1,8 +1,8 @@
 // images/datafetch.js — the image view's data line: which source and how many images are in use (in words, not a tooltip), and "Get the full dataset" (a server download job with a progress bar; offline it says so and the set in use stays).
 
-import { request } from '../api.js';
+import { request } from '../core/api.js';
+import { JobRunner } from '../core/jobs.js';
 
-const POLL_MS = 500;
 const FULL_COUNT = '70,000';
 
 /** Short names of the server's data sources. */
@@ -18,14 +18,27 @@ export function describeData(d) {
   return [d.name, SOURCE_NAMES[d.source] || d.source, count].filter(Boolean).join(' · ');
 }
 
+/** The download bar's words: the percentage and the server's message while it runs, else the state. */
+function downloadWords(m) {
+  if (m.state === 'running') return `${Math.round(100 * m.progress)} % · ${m.message || ''}`;
+  return m.state === 'starting' ? 'starting…' : m.state;
+}
+
 export class DataFetch {
   /** `els`: {button, progress, message, note}; `deps`: {refresh() → Promise (reloads the catalog)}. */
   constructor(els, deps) {
     this.els = els;
     this.deps = deps;
     this.entry = null;
-    this.job = null;
-    this.timer = null;
+    this.runner = new JobRunner(els.progress, {
+      start: () => request('POST', `/api/datasets/${encodeURIComponent(this.entry.name)}/download`),
+      done: (result) => this.done(result),
+      ended: (m) => this.say(m.message || `The download ended: ${m.state}.`),
+      failed: (message, followed) => this.say(followed ? `The download's progress is unknown: ${message}`
+        : `The download could not start: ${message}`),
+      busy: (on) => { els.button.disabled = on; },
+      words: downloadWords,
+    });
     els.button.addEventListener('click', () => this.start());
   }
 
@@ -35,9 +48,7 @@ export class DataFetch {
     this.entry = entry || null;
     const { button, note } = this.els;
     if (switched) { // another dataset: the old one's progress and message go (its job runs on)
-      this.end();
-      this.els.progress.hidden = true;
-      this.els.progress.dataset.state = 'idle';
+      this.runner.reset();
       this.say('');
     }
     if (!entry) {
@@ -49,71 +60,20 @@ export class DataFetch {
     button.hidden = Boolean(entry.full);
     button.textContent = `Get the full dataset (${FULL_COUNT} images)`;
     button.title = `Download the standard ${entry.title} IDX files into the server's data directory (checksums verified)`;
-    if (entry.download_job && !this.job) this.follow(entry.download_job);
+    if (entry.download_job && !this.runner.job) this.runner.follow(entry.download_job);
   }
 
-  async start() {
-    if (!this.entry || this.job) return;
-    this.els.button.disabled = true;
+  start() {
+    if (!this.entry || this.runner.job) return;
     this.say('');
-    this.bar('running', 0, 'starting…');
-    try {
-      const job = await request('POST', `/api/datasets/${encodeURIComponent(this.entry.name)}/download`);
-      this.follow(job.job);
-    } catch (e) {
-      this.end();
-      this.bar('failed', 0, 'failed');
-      this.say(`The download could not start: ${e.detail || e.message}`);
-    }
+    this.runner.run();
   }
 
-  follow(job) {
-    this.job = job;
-    this.els.button.disabled = true;
-    clearTimeout(this.timer);
-    const tick = async () => {
-      let m;
-      try {
-        m = await request('GET', `/api/jobs/${encodeURIComponent(job)}`);
-      } catch (e) {
-        this.end();
-        this.say(`The download's progress is unknown: ${e.detail || e.message}`);
-        return;
-      }
-      if (this.job !== job) return;
-      if (m.state === 'running') {
-        this.bar('running', m.progress, `${Math.round(100 * (m.progress || 0))} % · ${m.message || ''}`);
-        this.timer = setTimeout(tick, POLL_MS);
-        return;
-      }
-      this.end();
-      if (m.state === 'done' && m.result) {
-        this.bar('done', 1, 'done');
-        const n = Number(m.result.count).toLocaleString('en-US');
-        this.say(`The full ${this.entry ? this.entry.title : 'dataset'} is downloaded and verified: ${n} training images. New sessions use it; press Reset to train on it here.`);
-        this.deps.refresh();
-      } else {
-        this.bar('failed', m.progress || 0, m.state);
-        this.say(m.message || `The download ended: ${m.state}.`);
-      }
-    };
-    this.timer = setTimeout(tick, 0);
-  }
-
-  end() {
-    this.job = null;
-    clearTimeout(this.timer);
-    this.els.button.disabled = false;
-  }
-
-  bar(state, progress, text) {
-    const el = this.els.progress;
-    const p = Math.max(0, Math.min(1, Number(progress) || 0));
-    el.hidden = false;
-    el.dataset.state = state;
-    el.dataset.progress = p.toFixed(3);
-    el.querySelector('.bar > span').style.width = `${(100 * p).toFixed(1)}%`;
-    el.querySelector('.text').textContent = text;
+  done(result) {
+    if (!result) return;
+    const n = Number(result.count).toLocaleString('en-US');
+    this.say(`The full ${this.entry ? this.entry.title : 'dataset'} is downloaded and verified: ${n} training images. New sessions use it; press Reset to train on it here.`);
+    this.deps.refresh();
   }
 
   say(text) {

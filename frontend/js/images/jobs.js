@@ -1,8 +1,8 @@
-// images/jobs.js — background jobs of an image session (metrics, the real+generated experiment): start, progress from websocket events and polling, cancel, result tables.
+// images/jobs.js — the image session's job panels (metrics, the real+generated experiment: start, cancel, result tables) on the shared JobRunner.
 
 import { fmt } from '../plots/common.js';
+import { JobRunner } from '../core/jobs.js';
 
-const POLL_MS = 600;
 const pct = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(1)} %` : '–');
 
 /** A <table> from a header row and body rows (strings). */
@@ -51,108 +51,33 @@ export function experimentTable(r) {
   }));
 }
 
-export class JobRunner {
-  /**
-   * `els`: {button, cancel, progress, result}; `deps`: {start() → Promise<{job}>, get(job) →
-   * Promise<job state>, cancel(job) → Promise, render(result) → Element, label, error(msg)}.
-   */
+/** A job panel of the image view: its button starts the job, its cancel button cancels it, the result table replaces the last one. */
+export class JobPanel extends JobRunner {
+  /** `els`: {button, cancel, progress, result}; `deps`: {start() → Promise<{job}>, cancel(job) → Promise, render(result) → Element, label, error(msg)}. */
   constructor(els, deps) {
+    const { label, error } = deps;
+    super(els.progress, {
+      start: () => {
+        els.result.replaceChildren();
+        return deps.start();
+      },
+      done: (result) => result && els.result.replaceChildren(deps.render(result)),
+      ended: (m) => m.state === 'failed' && error(`${label} failed: ${m.message || 'no reason given'}`),
+      failed: (message) => error(`${label}: ${message}`),
+      busy: (on) => {
+        els.button.disabled = on;
+        els.cancel.hidden = !on;
+      },
+    });
     this.els = els;
-    this.deps = deps;
-    this.job = null;
-    this.timer = null;
-    els.button.addEventListener('click', () => this.run().catch((e) => this.failed(e.message)));
-    els.cancel.addEventListener('click', () => this.cancel());
-  }
-
-  async run() {
-    if (this.job) return;
-    this.els.result.replaceChildren();
-    this.els.button.disabled = true;
-    this.show({ state: 'starting', progress: 0 });
-    try {
-      const { job } = await this.deps.start();
-      this.job = job;
-    } catch (e) {
-      this.els.button.disabled = false;
-      throw e;
-    }
-    this.els.cancel.hidden = false;
-    this.show({ state: 'running', progress: 0 });
-    this.poll();
-  }
-
-  /** Poll GET /api/jobs/{job} until it ends (websocket events usually arrive first). */
-  poll() {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(async () => {
-      const job = this.job;
-      if (!job) return;
-      try {
-        this.update(await this.deps.get(job));
-      } catch (e) {
-        if (job === this.job) this.failed(e.message);
-        return;
-      }
-      if (job === this.job) this.poll();
-    }, POLL_MS);
-  }
-
-  /** A websocket `job` event or a polled state: {job, state, progress, result?, message?}. */
-  update(m) {
-    if (!this.job || m.job !== this.job) return;
-    if (m.state === 'running') {
-      this.show(m);
-      return;
-    }
-    this.finish();
-    if (m.state === 'done') {
-      this.show({ state: 'done', progress: 1 });
-      if (m.result) this.els.result.replaceChildren(this.deps.render(m.result));
-    } else {
-      this.show(m);
-      if (m.state === 'failed') this.deps.error(`${this.deps.label} failed: ${m.message || 'no reason given'}`);
-    }
-  }
-
-  async cancel() {
-    if (!this.job) return;
-    try {
-      await this.deps.cancel(this.job);
-    } catch (e) {
-      this.deps.error(`${this.deps.label}: cannot cancel: ${e.message}`);
-    }
-  }
-
-  failed(message) {
-    this.finish();
-    this.show({ state: 'failed', progress: 0, message });
-    this.deps.error(`${this.deps.label}: ${message}`);
-  }
-
-  finish() {
-    this.job = null;
-    clearTimeout(this.timer);
-    this.els.button.disabled = false;
-    this.els.cancel.hidden = true;
+    els.button.addEventListener('click', () => this.run());
+    els.cancel.addEventListener('click', () => this.job && deps.cancel(this.job)
+      .catch((e) => error(`${label}: cannot cancel: ${e.message}`)));
   }
 
   /** Forget a job of an old session (the page moved to another one). */
   reset() {
-    this.finish();
-    this.els.progress.hidden = true;
-    this.els.progress.dataset.state = 'idle';
+    super.reset();
     this.els.result.replaceChildren();
-  }
-
-  show({ state, progress, message }) {
-    const el = this.els.progress;
-    const p = Math.max(0, Math.min(1, Number(progress) || 0));
-    el.hidden = false;
-    el.dataset.state = state;
-    el.dataset.progress = p.toFixed(3);
-    el.querySelector('.bar > span').style.width = `${(100 * p).toFixed(1)}%`;
-    const words = { starting: 'starting…', running: `${Math.round(100 * p)} %`, done: 'done', cancelled: 'cancelled' };
-    el.querySelector('.text').textContent = words[state] || `${state}${message ? `: ${message}` : ''}`;
   }
 }

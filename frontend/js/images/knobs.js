@@ -1,6 +1,6 @@
 // images/knobs.js — the image GAN's config editors (one declarative table): PATCH on change, the server's 4xx shown next to the control.
 
-import { getPath, setPath } from '../state.js';
+import { getPath, setPath } from '../core/state.js';
 
 const LOSSES = ['nonsaturating', 'minimax', 'lsgan', 'wgan-gp', 'hinge',
   'f-kl', 'f-reverse-kl', 'f-js', 'f-pearson', 'f-hellinger'];

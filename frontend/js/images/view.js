@@ -3,19 +3,16 @@
 import { VIEW_HTML, TRAINING_HTML } from './template.js';
 import { TileCanvas } from './grid.js';
 import { ImageKnobs } from './knobs.js';
-import { JobRunner, metricsTable, experimentTable } from './jobs.js';
+import { JobPanel, metricsTable, experimentTable } from './jobs.js';
 import { ImageLossChart } from './losschart.js';
 import { fmt } from '../plots/common.js';
 import { DataFetch, describeData } from './datafetch.js';
+import { byTestId, setText } from '../core/dom.js';
 
 export { describeData };
 
 const DEFAULT_STEPS = 10;
 const pct = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${Math.round(100 * v)} %` : '–');
-
-function setText(el, str) {
-  if (el.textContent !== str) el.textContent = str;
-}
 
 export class ImageView {
   /**
@@ -29,7 +26,7 @@ export class ImageView {
     training.className = 'image-training';
     training.innerHTML = TRAINING_HTML;
     side.appendChild(training);
-    const el = (id) => root.querySelector(`[data-testid="${id}"]`) || training.querySelector(`[data-testid="${id}"]`);
+    const el = (id) => byTestId(id, root) || byTestId(id, training);
     this.el = el;
     this.datasets = [];
     this.config = null;
@@ -59,9 +56,8 @@ export class ImageView {
   job(name, render, start) {
     const { api, error, session } = this.deps;
     const els = { button: this.el(`${name}-button`), cancel: this.el(`${name}-cancel`), progress: this.el(`${name}-progress`), result: this.el(`${name}-result`) };
-    return new JobRunner(els, {
-      start, render, error, label: name === 'metrics' ? 'Metrics' : 'Experiment',
-      get: (job) => api.job(job), cancel: (job) => api.cancelJob(session(), job),
+    return new JobPanel(els, {
+      start, render, error, label: name === 'metrics' ? 'Metrics' : 'Experiment', cancel: (job) => api.cancelJob(session(), job),
     });
   }
 

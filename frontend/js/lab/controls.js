@@ -1,10 +1,9 @@
-// controls.js — DOM inputs <-> state -> websocket commands (top bar, hyperparameter and cure editors, layer and DRS toggles).
+// lab/controls.js — DOM inputs <-> state -> websocket commands (top bar, hyperparameter and cure editors, layer and DRS toggles).
 
 import {
   PROPS, LAYERS, propByName, getPath, parseValue, configPatchFor, tidy,
-} from './state.js';
-
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+} from '../core/state.js';
+import { byTestId } from '../core/dom.js';
 
 /** The data-testid of a config field's editor: config.generator.lr → cfg-generator-lr. */
 export const configTestId = (name) => 'cfg-' + name.replace(/^config\./, '').replace(/\./g, '-');

@@ -1,4 +1,6 @@
-// drawing.js — draw mode: mouse / touch strokes over the distribution plot become example points in the unit square (the `drawn` dataset).
+// lab/drawing.js — draw mode: mouse / touch strokes over the distribution plot become example points in the unit square (the `drawn` dataset).
+
+import { byTestId } from '../core/dom.js';
 
 const UNIT = { x: [0, 1], y: [0, 1] };
 const SPACING = 0.008; // unit-square distance between the points sampled along a stroke
@@ -45,7 +47,7 @@ export class Drawing {
     this.on = false;
     this.sampler = new StrokeSampler();
     this.el = Object.fromEntries(['draw-toggle', 'draw-apply', 'draw-clear', 'draw-count']
-      .map((id) => [id, document.querySelector(`[data-testid="${id}"]`)]));
+      .map((id) => [id, byTestId(id)]));
     this.el['draw-toggle'].addEventListener('click', () => this.toggle(!this.on));
     this.el['draw-clear'].addEventListener('click', () => this.clear());
     this.el['draw-apply'].addEventListener('click', () => this.apply());

@@ -1,8 +1,7 @@
-// files.js — data in and out of a session: CSV upload of example points, checkpoint save (download) and load, pre-trained start.
+// lab/files.js — data in and out of a session: CSV upload of example points, checkpoint save (download) and load, pre-trained start.
 
-import { api } from './api.js';
-
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+import { api } from '../core/api.js';
+import { byTestId } from '../core/dom.js';
 
 export class Files {
   /**

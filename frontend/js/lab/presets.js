@@ -1,8 +1,7 @@
-// lab.js — the mode-collapse lab's presets (for the current dataset, grouped by kind, with their one-line explanation) and one-click knobs.
+// lab/presets.js — the mode-collapse lab's presets (for the current dataset, grouped by kind, with their one-line explanation) and one-click knobs.
 
-import { configDiff } from './state.js';
-
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+import { configDiff } from '../core/state.js';
+import { byTestId } from '../core/dom.js';
 
 const KINDS = [
   ['default', 'Defaults'],

@@ -1,16 +1,12 @@
-// readouts.js — the numeric readouts (iteration, losses, KL/JS, modes, D accuracy, DRS before → after), the alarm banner (every kind) and the status line.
+// lab/readouts.js — the numeric readouts (iteration, losses, KL/JS, modes, D accuracy, DRS before → after), the alarm banner (every kind) and the status line.
 
-import { fmt } from './plots/common.js';
+import { fmt } from '../plots/common.js';
+import { byTestId, setText } from '../core/dom.js';
 
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const ERROR_SHOW_MS = 10000;
 const NOTICE_SHOW_MS = 4000;
 
 const pct = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${Math.round(100 * v)}%` : '–');
-
-function setText(el, str) {
-  if (el.textContent !== str) el.textContent = str;
-}
 
 export class Readouts {
   constructor() {

@@ -1,4 +1,4 @@
-// runprogress.js — "Run N": the progress bar in the status line while the session trains to a given iteration (`until`), and the notice when it stops there.
+// lab/runprogress.js — "Run N": the progress bar in the status line while the session trains to a given iteration (`until`), and the notice when it stops there.
 
 export class RunProgress {
   /** `el`: the progress element (a span inside fills it); `deps`: {status(msg), notice(msg), shown() → iteration on screen}. */

@@ -1,4 +1,4 @@
-// timeline.js — the last N decoded frames of a session (bounded) and the slider that scrubs back through them while paused.
+// lab/timeline.js — the last N decoded frames of a session (bounded) and the slider that scrubs back through them while paused.
 
 export const TIMELINE_FRAMES = 300;
 

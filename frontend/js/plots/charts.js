@@ -2,6 +2,7 @@
 
 import { LineChart } from './linechart.js';
 import { COLORS, keepSized } from './common.js';
+import { byTestId } from '../core/dom.js';
 
 /** Each chart: its test id, where its values come from in a frame header, its series and axis options. */
 const CHARTS = [
@@ -89,7 +90,7 @@ export class ChartPanel {
     });
     this.show(CHART_TABS[0].name);
     CHARTS.forEach((c) => {
-      const div = root.querySelector(`[data-testid="${c.id}"]`);
+      const div = byTestId(c.id, root);
       this.charts[c.id] = { spec: c, chart: new LineChart(div, Plotly, c.series, c.opts) };
       keepSized(div, Plotly);
     });

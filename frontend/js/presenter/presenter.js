@@ -1,8 +1,8 @@
-// presenter.js — presenter mode: the read-only viewer link (?session=&view=), the viewer count, and the projector-sized presenter view (?present=1).
+// presenter/presenter.js — presenter mode: the read-only viewer link (?session=&view=), the viewer count, and the projector-sized presenter view (?present=1).
 
-import { copyText } from './share.js';
+import { copyText } from '../share/share.js';
+import { byTestId } from '../core/dom.js';
 
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 /** What a viewer page must not touch (the layer toggles, timeline and presenter view stay: they only change this page). */
 const CONTROLS = ['.topbar button', '.topbar input', '.topbar select', '.toolbar button', '.toolbar input',
   '.toolbar a.button', '.panel.left button', '.panel.left input', '.panel.left select', '.drs-row input',

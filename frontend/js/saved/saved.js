@@ -1,26 +1,25 @@
-// saved.js — the "Saved" panel: save the page's session on the server (optionally kept from the idle reaper), list saved sessions, resume one.
+// saved/saved.js — the "Saved" panel: save the page's session on the server (optionally kept from the idle reaper), list saved sessions, resume one.
 
-import { api } from './api.js';
-
-const pick = (root, id) => root.querySelector(`[data-testid="${id}"]`);
+import { api } from '../core/api.js';
+import { byTestId } from '../core/dom.js';
 
 export class SavedPanel {
   /** `deps`: {session() → {id, token}, switchTo(created), notice(msg), viewer: bool} — a viewer page gets no panel. */
   constructor(root, deps) {
     this.root = root;
     this.deps = deps;
-    this.name = pick(root, 'save-name-input');
-    this.keep = pick(root, 'keep-toggle');
-    this.button = pick(root, 'save-button');
-    this.list = pick(root, 'saved-list');
-    this.errorEl = pick(root, 'saved-error');
+    this.name = byTestId('save-name-input', root);
+    this.keep = byTestId('keep-toggle', root);
+    this.button = byTestId('save-button', root);
+    this.list = byTestId('saved-list', root);
+    this.errorEl = byTestId('saved-error', root);
     if (deps.viewer) {
       root.hidden = true;
       root.querySelectorAll('button, input').forEach((el) => { el.disabled = true; });
       return;
     }
     this.button.addEventListener('click', () => this.save());
-    pick(root, 'saved-refresh').addEventListener('click', () => this.refresh());
+    byTestId('saved-refresh', root).addEventListener('click', () => this.refresh());
     this.refresh();
   }
 

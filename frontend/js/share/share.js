@@ -1,4 +1,4 @@
-// share.js — the shareable link: "Copy link" (the URL holds dataset, seed, preset, config) and `hide=` (control groups hidden for a class).
+// share/share.js — the shareable link: "Copy link" (the URL holds dataset, seed, preset, config) and `hide=` (control groups hidden for a class).
 
 /** Hide the elements of the listed control groups ([data-group=name], class group-hidden); show the others. */
 export function applyHidden(groups) {
