@@ -48,10 +48,11 @@ from common import Server, log, process_cpu, system_busy  # noqa: E402  (also pu
 
 import torch  # noqa: E402
 
+from gandojo.datasets.idx import DataError  # noqa: E402
+from gandojo.datasets.images import from_arrays, load_split  # noqa: E402
+from gandojo.engine.grid_budget import GridBudget  # noqa: E402
 from gandojo.gan.images.config import default_image_config  # noqa: E402
-from gandojo.gan.images.data import from_arrays, load_split  # noqa: E402
-from gandojo.gan.images.idx import DataError  # noqa: E402
-from gandojo.gan.images.trainer import GridBudget, ImageTrainer  # noqa: E402
+from gandojo.gan.images.trainer import ImageTrainer  # noqa: E402
 
 GOAL_STREAMING_RATIO = 1.1
 FPS = 30
@@ -149,7 +150,7 @@ def images_per_sec(data, model: str, seconds: float) -> dict:
 
 def extras(data, quick: bool) -> dict:
     """Metrics, DRS and classifier timings; only with a real dataset (they need the classifier)."""
-    from gandojo.gan.images.classifier import cached_classifier
+    from gandojo.engine.classifier_cache import cached_classifier
     from gandojo.gan.images.metrics import evaluate_trainer
     from gandojo.gan.images.sampling import drs_sample
 

@@ -26,7 +26,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-IMAGE_DATA = ROOT / "tests" / "gan" / "images" / "data"  # 16 real MNIST digits (IDX, gzip)
+IMAGE_DATA = ROOT / "tests" / "datasets" / "data"  # 16 real MNIST digits (IDX, gzip)
 
 
 def image_data_dir() -> str:

@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
 
 from gandojo.datasets.embedded import EMBEDDED_DIR, SUMS_FILE  # noqa: E402
-from gandojo.gan.images.data import FILES  # noqa: E402
-from gandojo.gan.images.idx import atomic_write, idx_bytes, read_idx  # noqa: E402
-from gandojo.gan.images.sources import read_npm, split_shuffled  # noqa: E402
+from gandojo.datasets.idx import idx_bytes, read_idx  # noqa: E402
+from gandojo.datasets.images import FILES  # noqa: E402
+from gandojo.datasets.sources import read_npm, split_shuffled  # noqa: E402
+from gandojo.fileio import atomic_write  # noqa: E402
 
 
 def write_set(name: str, x, y) -> None:

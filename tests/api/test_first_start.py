@@ -143,8 +143,8 @@ def test_serve_reads_gandojo_data_dir_before_gandojo_data(make_server, tmp_path)
     GANDOJO_DATA (start_server's 16 real digits)."""
     import numpy as np
 
-    from gandojo.gan.images.data import FILES
-    from gandojo.gan.images.idx import write_idx
+    from gandojo.datasets.images import FILES
+    from gandojo.datasets.idx import write_idx
 
     d = tmp_path / "mnist" / "download"
     for split, n in (("train", 40), ("test", 10)):

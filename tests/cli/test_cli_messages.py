@@ -13,8 +13,8 @@ import pytest
 
 from gandojo.cli import build_parser, main
 from gandojo.cli.util import ProgressBar, plural
-from gandojo.gan.images.data import FILES
-from gandojo.gan.images.idx import write_idx
+from gandojo.datasets.images import FILES
+from gandojo.datasets.idx import write_idx
 from gandojo.gan.images.sampling import drs_message
 
 

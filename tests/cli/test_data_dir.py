@@ -13,8 +13,8 @@ import pytest
 
 from gandojo.cli import main
 from gandojo.datasets.paths import data_dir
-from gandojo.gan.images.data import FILES
-from gandojo.gan.images.idx import write_idx
+from gandojo.datasets.images import FILES
+from gandojo.datasets.idx import write_idx
 
 SIZES = {"flag": 48, "data_dir": 40, "data": 32}  # train images in each directory
 

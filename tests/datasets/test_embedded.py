@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gandojo.datasets import embedded
-from gandojo.gan.images.data import ALL_FILES, FILES, find_sources, load_split, resolve_source
-from gandojo.gan.images.idx import DataError, read_idx, write_idx
+from gandojo.datasets.images import ALL_FILES, FILES, find_sources, load_split, resolve_source
+from gandojo.datasets.idx import DataError, read_idx, write_idx
 
 
 @pytest.fixture(autouse=True)

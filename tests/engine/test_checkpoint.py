@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from gandojo.engine.checkpoint import CheckpointError, from_bytes, to_bytes, write_atomic
+from gandojo.engine.checkpoint import CheckpointError, from_bytes, to_bytes
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.gan.datasets import get_dataset, points_dataset
 from gandojo.gan.trainer import Trainer2D
@@ -75,14 +75,6 @@ def test_pickle_payloads_are_never_unpickled(tmp_path):
     with pytest.raises(CheckpointError):
         from_bytes(pickle.dumps(Boom()))
     assert not (tmp_path / "pwned").exists()
-
-
-def test_write_atomic_replaces_whole_files(tmp_path):
-    p = tmp_path / "a" / "ck.safetensors"
-    write_atomic(p, b"one")
-    write_atomic(p, b"two")
-    assert p.read_bytes() == b"two"
-    assert [f.name for f in p.parent.iterdir()] == ["ck.safetensors"]
 
 
 # ---------------------------------------------------------------- crafted checkpoints

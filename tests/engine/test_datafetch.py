@@ -15,9 +15,9 @@ import pytest
 
 from gandojo.engine import datafetch
 from gandojo.engine.jobs import JobRegistry
-from gandojo.gan.images.data import ALL_FILES, FILES, find_sources, load_split
-from gandojo.gan.images.fetch import RemoteFile
-from gandojo.gan.images.idx import idx_bytes
+from gandojo.datasets.images import ALL_FILES, FILES, find_sources, load_split
+from gandojo.datasets.fetch import RemoteFile
+from gandojo.datasets.idx import idx_bytes
 
 import gzip
 

@@ -10,7 +10,7 @@ from gandojo.engine.base import InputError
 from gandojo.engine.fanout import Subscriber
 from gandojo.engine.image_session import ImageSession
 from gandojo.gan.images.config import default_image_config
-from gandojo.gan.images.data import from_arrays, load_split
+from gandojo.datasets.images import from_arrays, load_split
 from gandojo.gan.images.grid import class_noise
 from gandojo.gan.images.trainer import ImageTrainer
 from f32_images import image_bound

@@ -12,8 +12,8 @@ from ..engine import datafetch
 from ..engine.checkpoint import CheckpointError
 from ..engine.manager import SessionManager, token_matches
 from ..engine.session import Session
-from ..gan.images.checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
-from ..gan.images.data import DATASETS as IMAGE_DATASETS
+from ..datasets.images import DATASETS as IMAGE_DATASETS
+from ..engine.image_checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
 from .auth import client_address
 from .deps import created, creating, get_manager, readable_session, writable_session
 from .routes import run

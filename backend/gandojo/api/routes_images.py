@@ -11,13 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 
+from ..datasets.idx import DataError
+from ..datasets.images import DATASETS as IMAGE_DATASETS, SOURCE_NOTES, find_sources
 from ..engine import datafetch
 from ..engine.image_session import ImageSession
 from ..engine.jobs import JobBusyError
 from ..engine.manager import SessionManager, token_matches
 from ..gan.images.config import MODELS, default_image_config
-from ..gan.images.data import DATASETS as IMAGE_DATASETS, SOURCE_NOTES, find_sources
-from ..gan.images.idx import DataError
 from .deps import bearer, created, creating, get_manager, readable_session, writable_session
 from .routes import run
 from .schemas import CreateSession, error_list

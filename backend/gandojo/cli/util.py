@@ -122,7 +122,7 @@ def _guard(fn, flags: dict[tuple, str] | None = None):
 
         from pydantic import ValidationError
 
-        from ..gan.images.idx import DataError
+        from ..datasets.idx import DataError
         try:
             return fn(args)
         except ValidationError as exc:

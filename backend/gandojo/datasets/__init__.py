@@ -1,4 +1,6 @@
-"""Data acquisition beside the GAN core: where image data lives (`paths`) and the embedded default (`embedded`).
+"""Data acquisition beside the GAN core: where data lives (`paths`), the image datasets and their sources.
 
-Nothing here imports `gandojo.gan`; the image core (`gan/images/data.py`) reads these modules.
+`images` (registry, source resolution, `load_split`, `ImageData`), `idx` (the IDX format), `sources`
+(offline importers), `fetch` (checksummed downloads), `embedded` (the shipped default). Nothing here
+imports `gandojo.gan`; gan/ reads `ImageData` from here.
 """

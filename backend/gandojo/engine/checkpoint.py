@@ -3,7 +3,7 @@
 The file holds G and D weights, both optimizers' state, the training RNG state and, for drawn or
 uploaded datasets, the points; the metadata holds config, dataset, seed and iteration. Loading
 parses the safetensors header as JSON and the tensors as raw little-endian arrays: nothing in the
-file is ever executed or unpickled. Image sessions' checkpoints (gan/images/checkpoint.py) share
+file is ever executed or unpickled. Image sessions' checkpoints (engine/image_checkpoint.py) share
 the header check (`metadata` tells the kinds apart) and load through `image_from_bytes`.
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,17 +20,17 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from ..datasets.idx import DataError
+from ..datasets.images import load_split
+from ..fileio import HeaderError, read_header, tensor_specs
 from ..gan.config import GanConfig
 from ..gan.datasets import CUSTOM, DATASETS, get_dataset, points_dataset
-from ..gan.images.checkpoint import FORMAT as IMAGE_FORMAT
-from ..gan.images.checkpoint import load_checkpoint_bytes
-from ..gan.images.data import load_split
-from ..gan.images.idx import DataError
 from ..gan.images.trainer import ImageTrainer
 from ..gan.tensor_check import (EntryError, check_opt_states, check_tensors, exact, meta_int,
                                 opt_entry_spec)
 from ..gan.trainer import Trainer2D
-from .safetensors_header import MAX_HEADER, HeaderError, parse_header, tensor_specs
+from .image_checkpoint import FORMAT as IMAGE_FORMAT
+from .image_checkpoint import load_checkpoint_bytes
 
 FORMAT = "gandojo-checkpoint-1"
 MAX_BYTES = 32 * 1024 * 1024
@@ -89,9 +87,9 @@ def to_bytes(t: Trainer2D) -> bytes:
 
 
 def _header(data: bytes, formats: tuple[str, ...] = (FORMAT,)) -> dict[str, Any]:
-    """The safetensors header (safetensors_header: the parser the store uses too)."""
+    """The safetensors header (fileio: the parser the store uses too)."""
     try:
-        return parse_header(data[:8 + MAX_HEADER], len(data), formats)
+        return read_header(data, formats)
     except HeaderError as exc:
         raise CheckpointError(str(exc)) from None
 
@@ -241,20 +239,3 @@ def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Trainer2D:
         if f"losses.{k}" in tensors:
             setattr(t, k, tensors[f"losses.{k}"].reshape(()).to(t.device))
     return t
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves the old file or the new, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary file
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import threading
 
-from ..gan.images import fetch
-from ..gan.images.data import find_sources, get_spec
-from ..gan.images.idx import DataError
+from ..datasets import fetch
+from ..datasets.images import find_sources, get_spec
+from ..datasets.idx import DataError
 from .jobs import Job, JobBusyError, JobFailed, JobRegistry, Progress
 
 OWNER = "data:{}"  # the job registry's "session" of a dataset's download

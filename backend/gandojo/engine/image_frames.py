@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..gan.images.grid import GridBudget
 from ..gan.images.trainer import ImageTrainer
 from .frames import Frame, finite
+from .grid_budget import GridBudget
 
 MAX_EPOCHS_SHOWN = 100
 GRID_BUDGET = 0.03  # fraction of the training time the pictures may take while training runs

@@ -15,16 +15,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..gan.images import checkpoint as image_checkpoint
-from ..gan.images.classifier import cached_classifier
+from ..datasets.idx import DataError
+from ..datasets.images import find_sources, load_split
 from ..gan.images.config import merged_image_config
-from ..gan.images.data import find_sources, load_split
 from ..gan.images.experiments import retraining_experiment
-from ..gan.images.idx import DataError
 from ..gan.images.metrics import evaluate_trainer
-from ..gan.images.sampling import export_samples
 from ..gan.images.trainer import ImageTrainer, Part
+from . import image_checkpoint
 from .base import BaseSession, InputError
+from .classifier_cache import cached_classifier
+from .image_export import export_samples
 from .frames import Frame
 from .image_frames import EpochTracker, GridView, Interpolation, build_image_frame
 from .jobs import Job, JobCancelled, JobRegistry, Progress, span

@@ -9,10 +9,10 @@ import threading
 import time
 from typing import Any
 
+from ..datasets.images import load_split
 from ..gan.config import GanConfig
 from ..gan.datasets import get_dataset
 from ..gan.images.config import ImageGanConfig
-from ..gan.images.data import load_split
 from ..gan.images.trainer import ImageTrainer
 from ..gan.trainer import Trainer2D
 from . import checkpoint

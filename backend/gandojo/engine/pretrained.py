@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ..fileio import atomic_write
 from ..gan.config import GanConfig
 from ..gan.datasets import get_dataset
 from ..gan.trainer import Trainer2D
@@ -37,5 +38,5 @@ def make(dataset: str, config: GanConfig, iterations: int, seed: int = 0) -> Tra
     t = Trainer2D(get_dataset(dataset), config, seed)
     for _ in range(iterations):
         t.iterate()
-    checkpoint.write_atomic(pretrained_path(dataset), checkpoint.to_bytes(t))
+    atomic_write(pretrained_path(dataset), checkpoint.to_bytes(t))
     return t

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from ..gan.images.sampling import grid_array, png_bytes
+from ..fileio import png_bytes
+from ..gan.images.sampling import grid_array
 from .frames import Frame
 
 ARROW_EVERY = 4  # draw one gradient arrow in four: all of them hide the points

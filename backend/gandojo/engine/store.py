@@ -1,11 +1,12 @@
 """Saved sessions on disk: one atomic safetensors checkpoint per name, who/what/when in its metadata.
 
 Any session that answers the `checkpoint` command with safetensors bytes whose metadata carries a
-GAN Dojo `format` (2D: engine/checkpoint.py, images: gan/images/checkpoint.py) can be saved. The
+GAN Dojo `format` (2D: engine/checkpoint.py, images: engine/image_checkpoint.py) can be saved. The
 store adds one metadata entry, `gandojo_saved` (JSON: name, id, dataset, kind, iteration, saved_at
 and the SHA-256 of the saving session's token), by rewriting the header only; the tensors are
-untouched. Files are written to a temporary file, fsynced, renamed over the old one and the
-directory fsynced, so a crash (kill -9 included) leaves the old file or the new, never a mix.
+untouched. Files are written to a temporary file, fsynced, renamed over the old one
+(`fileio.atomic_write`) and the directory fsynced, so a crash (kill -9 included) leaves the old file
+or the new, never a mix. A save or a load parses the header once (`fileio.parse_header`).
 This module needs no torch: it moves bytes and validates the safetensors structure.
 """
 
@@ -24,16 +25,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import safetensors_header
-from .checkpoint import write_atomic
+from .. import fileio
 
 log = logging.getLogger("gandojo.store")
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 SUFFIX = ".safetensors"
 SAVED_KEY = "gandojo_saved"
-MAX_HEADER = safetensors_header.MAX_HEADER
+MAX_HEADER = fileio.MAX_HEADER
 MAX_FILE = 256 * 1024 * 1024  # the largest checkpoint of any kind (image GANs)
-TEMP_PREFIX = "."  # checkpoint.write_atomic's temporary files are dot-files next to the target
+TEMP_PREFIX = "."  # fileio.atomic_write's temporary files are dot-files next to the target
 
 
 class StoreError(ValueError):
@@ -74,19 +74,23 @@ def parse_header(head: bytes, size: int) -> dict[str, Any]:
     """The JSON header of a safetensors file of `size` bytes starting with `head`; checks that the
     tensors' offsets cover the data exactly (a truncated or padded file is refused)."""
     try:
-        return safetensors_header.parse_header(head, size)
-    except safetensors_header.HeaderError as exc:
+        return fileio.parse_header(head, size)
+    except fileio.HeaderError as exc:
         raise BadCheckpoint(str(exc)) from None
 
 
-def with_metadata(data: bytes, extra: dict[str, str]) -> bytes:
-    """`data` (a safetensors file) with `extra` merged into its metadata; tensors unchanged."""
-    header = parse_header(data[:8 + MAX_HEADER], len(data))
+def read_header(data: bytes) -> dict[str, Any]:
+    """`parse_header` of whole safetensors bytes."""
+    return parse_header(data[:8 + MAX_HEADER], len(data))
+
+
+def with_metadata(data: bytes, extra: dict[str, str], header: dict[str, Any] | None = None) -> bytes:
+    """`data` (a safetensors file) with `extra` merged into its metadata; tensors unchanged.
+    `header`: the header of `data`, when already parsed."""
+    header = dict(read_header(data) if header is None else header)
     n = int.from_bytes(data[:8], "little")
     header["__metadata__"] = {**header["__metadata__"], **extra}
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * (-len(raw) % 8)  # keep the tensor data 8-byte aligned, as safetensors writes it
-    return len(raw).to_bytes(8, "little") + raw + data[8 + n:]
+    return fileio.header_bytes(header) + data[8 + n:]
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -113,24 +117,15 @@ class SessionStore:
     def read(self, path: Path) -> dict[str, Any]:
         """The listing entry of one file (BadCheckpoint if it is corrupt or foreign)."""
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE:
+            st = path.stat()
+            if st.st_size > MAX_FILE:
                 raise BadCheckpoint(f"larger than {MAX_FILE} bytes")
             with open(path, "rb") as f:
                 head = f.read(8)
                 head += f.read(min(int.from_bytes(head[:8].ljust(8, b"\0"), "little"), MAX_HEADER))
         except OSError as exc:
             raise BadCheckpoint(f"unreadable: {exc.strerror}") from None
-        meta = parse_header(head, size)["__metadata__"]
-        saved = _json_dict(meta.get(SAVED_KEY))
-        try:
-            iteration = int(saved.get("iteration", meta.get("iteration", 0)))
-        except (TypeError, ValueError):
-            raise BadCheckpoint("iteration is not an integer") from None
-        return {"name": path.name[:-len(SUFFIX)], "kind": str(meta.get("kind", "2d")),
-                "dataset": str(meta.get("dataset", "")), "iteration": iteration,
-                "saved_at": str(saved.get("saved_at") or _iso(path.stat().st_mtime)),
-                "size": size, "owner": saved.get("owner")}
+        return _entry(path, parse_header(head, st.st_size)["__metadata__"], st.st_size, st.st_mtime)
 
     def list(self) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
         """(entries newest first, skipped files with the reason); never raises for a bad file."""
@@ -152,10 +147,14 @@ class SessionStore:
         path = self.path(name)
         if not path.is_file():
             raise NotSaved(f"nothing is saved as {name!r}")
-        entry = self.read(path)
-        data = path.read_bytes()
-        parse_header(data[:8 + MAX_HEADER], len(data))  # changed since read()? still whole
-        return data, entry
+        try:
+            data = path.read_bytes()
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            raise BadCheckpoint(f"unreadable: {exc.strerror}") from None
+        if len(data) > MAX_FILE:
+            raise BadCheckpoint(f"larger than {MAX_FILE} bytes")
+        return data, _entry(path, read_header(data)["__metadata__"], len(data), mtime)
 
     # ------------------------------------------------------------ writing
     def save(self, name: str, data: bytes, token: str, session_id: str,
@@ -163,7 +162,8 @@ class SessionStore:
         """Write `data` as `name`, owned by `token` (stored as a hash). An existing entry may be
         replaced only by its owner's token or one of the owner hashes in `may_overwrite`."""
         path = self.path(name)
-        meta = parse_header(data[:8 + MAX_HEADER], len(data))["__metadata__"]
+        header = read_header(data)
+        meta = header["__metadata__"]
         saved = {"name": name, "id": session_id, "kind": str(meta.get("kind", "2d")),
                  "dataset": str(meta.get("dataset", "")), "iteration": str(meta.get("iteration", "0")),
                  "saved_at": _iso(time.time()), "owner": token_hash(token)}
@@ -174,9 +174,10 @@ class SessionStore:
                 raise StoreFull(f"the save directory already holds {self.max_entries} sessions; "
                                 "delete one first")
             self.dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, with_metadata(data, {SAVED_KEY: json.dumps(saved)}))
+            written = with_metadata(data, {SAVED_KEY: json.dumps(saved)}, header)
+            fileio.atomic_write(path, written)
             _fsync_dir(self.dir)  # the rename itself survives a power cut, not only a kill
-        return self.read(path)
+        return _entry(path, {**meta, SAVED_KEY: json.dumps(saved)}, len(written), time.time())
 
     def delete(self, name: str, token: str) -> None:
         path = self.path(name)
@@ -227,9 +228,22 @@ class SessionStore:
 
 
 def default_name(data: bytes) -> str:
-    meta = parse_header(data[:8 + MAX_HEADER], len(data))["__metadata__"]
+    meta = read_header(data)["__metadata__"]
     dataset = re.sub(r"[^A-Za-z0-9_-]", "-", str(meta.get("dataset", "session")))[:40] or "session"
     return check_name(f"{dataset}-{secrets.token_hex(3)}".lstrip("-_") or secrets.token_hex(3))
+
+
+def _entry(path: Path, meta: dict[str, str], size: int, mtime: float) -> dict[str, Any]:
+    """The listing entry of the file at `path` from its header's metadata."""
+    saved = _json_dict(meta.get(SAVED_KEY))
+    try:
+        iteration = int(saved.get("iteration", meta.get("iteration", 0)))
+    except (TypeError, ValueError):
+        raise BadCheckpoint("iteration is not an integer") from None
+    return {"name": path.name[:-len(SUFFIX)], "kind": str(meta.get("kind", "2d")),
+            "dataset": str(meta.get("dataset", "")), "iteration": iteration,
+            "saved_at": str(saved.get("saved_at") or _iso(mtime)),
+            "size": size, "owner": saved.get("owner")}
 
 
 def _json_dict(raw: Any) -> dict[str, Any]:

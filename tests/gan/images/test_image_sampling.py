@@ -1,11 +1,12 @@
-"""DRS on image GANs, sample grids and the 10k export files."""
+"""DRS on image GANs and sample grids (the export files: tests/engine/test_image_export.py)."""
 
 import numpy as np
 import pytest
 import torch
 
+from gandojo.fileio import png_bytes
 from gandojo.gan.images.config import default_image_config
-from gandojo.gan.images.sampling import drs_sample, export_samples, grid_array, png_bytes
+from gandojo.gan.images.sampling import drs_sample, grid_array
 from gandojo.gan.images.trainer import ImageTrainer
 
 CFG = dict(batch_size=16, latent_dim=8)
@@ -36,16 +37,3 @@ def test_grid_array_and_png():
     a = grid_array(torch.ones(10, 28, 28), cols=4, pad=1)
     assert a.shape == (3 * 29 + 1, 4 * 29 + 1) and a.dtype == np.uint8
     assert png_bytes(a, scale=2)[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_export_writes_png_and_npz(train_data, tmp_path):
-    t = ImageTrainer(train_data, default_image_config("cgan", **CFG), 0)
-    res = export_samples(t, tmp_path / "out", n=250, stem="cgan-250")
-    assert res.png.read_bytes()[:4] == b"\x89PNG" and res.n == 250
-    with np.load(res.npz) as z:  # allow_pickle stays False
-        assert z["images"].shape == (250, 28, 28) and z["images"].dtype == np.uint8
-        assert z["labels"].shape == (250,) and str(z["model"]) == "cgan"
-    res = export_samples(t, tmp_path / "out", n=50, stem="drs", drs_percentile=90)
-    assert 0 < res.drs_acceptance <= 1
-    with pytest.raises(ValueError):
-        export_samples(t, tmp_path, n=5, stem="../evil")

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gandojo.gan.images.config import default_image_config, merged_image_config
-from gandojo.gan.images.trainer import GridBudget, ImageTrainer
+from gandojo.gan.images.trainer import ImageTrainer
 from f32_images import image_bound
 from numerics import assert_f32_close, f32_excess
 
@@ -92,13 +92,3 @@ def test_d_prob_is_a_probability_per_image(train_data):
     t = ImageTrainer(train_data, default_image_config("cgan", **CFG, loss="wgan-gp"), 0)
     p = t.d_prob(train_data.images[:6], train_data.labels[:6])
     assert p.shape == (6,) and ((p >= 0) & (p <= 1)).all()
-
-
-def test_grid_budget_throttles_by_cost():
-    b = GridBudget(fraction=0.1, max_fps=30)
-    assert b.due(0.0)
-    b._next = 5.0
-    assert not b.due(4.9) and b.due(5.0)
-    with b.measure():
-        pass
-    assert not b.due(0.0)

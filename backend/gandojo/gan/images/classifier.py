@@ -1,25 +1,18 @@
-"""The project's own MNIST feature network: a LeNet-style CNN, trained once per data source and cached.
+"""The project's own MNIST feature network: a LeNet-style CNN, trained once per data source.
 
 It serves the image metrics (its logits for the classifier accuracy and the Inception-Score-style
 score, its penultimate 128 features for FID and precision/recall) — Inception weights cannot be
-downloaded here and fit MNIST poorly. The cache is a safetensors file (weights + string metadata:
-dataset, source, counts, test accuracy); loading it never unpickles anything.
+downloaded here and fit MNIST poorly. Its cache on disk is `engine.classifier_cache`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save
-
-from .data import ImageData, data_dir, load_split, resolve_source
-from .idx import DataError, atomic_write
+from ...datasets.images import ImageData
 
 VERSION = "lenet-1"
 FEATURES = 128
@@ -144,42 +137,6 @@ def train_lenet(images: torch.Tensor, labels: torch.Tensor, n_classes: int = 10,
     return model.eval()
 
 
-# ------------------------------------------------------------------ the cache
-def cache_path(dataset: str, source: str, root: str | os.PathLike | None = None) -> Path:
-    return data_dir(root) / "classifiers" / f"{dataset}-{source}-{VERSION}.safetensors"
-
-
-def save_classifier(fc: FeatureClassifier, path: str | os.PathLike) -> Path:
-    """Weights and metadata as one safetensors file, written atomically."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in fc.model.state_dict().items()}
-    meta = {"format": VERSION, "dataset": fc.dataset, "source": fc.source, "n_train": str(fc.n_train),
-            "n_test": str(fc.n_test), "test_accuracy": repr(fc.test_accuracy), "epochs": str(fc.epochs),
-            "n_classes": str(fc.model.fc2.out_features)}
-    return atomic_write(path, save(tensors, metadata=meta))
-
-
-def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu") -> FeatureClassifier:
-    """A cached classifier; DataError naming the file when it is not a valid one."""
-    path = Path(path)
-    try:
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-        tensors = load_file(str(path))
-        if meta.get("format") != VERSION:
-            raise DataError(f"{path}: not a {VERSION} classifier (format {meta.get('format')!r})")
-        model = LeNet(int(meta["n_classes"]))
-        model.load_state_dict(tensors, strict=True)
-        return FeatureClassifier(model.to(device).eval(), meta["dataset"], meta["source"],
-                                 int(meta["n_train"]), int(meta["n_test"]),
-                                 float(meta["test_accuracy"]), int(meta["epochs"]))
-    except (SafetensorError, OSError, KeyError, ValueError, RuntimeError) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"{path}: not a usable classifier cache ({exc}); delete it to retrain") from None
-
-
 def fit_classifier(train: ImageData, test: ImageData, epochs: int | None = None, seed: int = 0,
                    device: str | torch.device = "cpu", progress: Progress | None = None,
                    cancel: Cancel | None = None) -> FeatureClassifier:
@@ -188,21 +145,3 @@ def fit_classifier(train: ImageData, test: ImageData, epochs: int | None = None,
                         progress=progress, cancel=cancel)
     return FeatureClassifier(model, train.name, train.source, train.count, test.count,
                              accuracy(model, test.images, test.labels), epochs or default_epochs(train.count))
-
-
-def cached_classifier(dataset: str = "mnist", root: str | os.PathLike | None = None,
-                      device: str | torch.device = "cpu", progress: Progress | None = None,
-                      retrain: bool = False, epochs: int | None = None) -> FeatureClassifier:
-    """The feature network for the best available source of `dataset`: loaded from the cache, or
-    trained on its train split, tested on its test split and cached (once)."""
-    info = resolve_source(dataset, root)
-    path = cache_path(dataset, info.source, root)
-    if path.is_file() and not retrain:
-        fc = load_classifier(path, device)
-        if (fc.n_train, fc.n_test) == (info.train_count, info.test_count):
-            return fc
-    train = load_split(dataset, "train", root, info.source)
-    test = load_split(dataset, "test", root, info.source)
-    fc = fit_classifier(train, test, epochs, device=device, progress=progress)
-    save_classifier(fc, path)
-    return fc

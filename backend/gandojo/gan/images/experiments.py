@@ -4,20 +4,19 @@ For each mix (real %, generated %) — by default 100/0, 75/25, 50/50, 25/75, 0/
 (same seed, same number of training images and epochs for every mix) is trained on that mix and
 its accuracy measured on the real held-out test split. Generated images are labelled by the label
 G was given (cgan) or, for unconditional GANs, by the cached feature classifier (pseudo-labels).
-Meant for a background thread: `progress(fraction, message)` and a `cancel` flag (a
-threading.Event or any callable returning True) are honoured between batches.
+Meant for a background thread: `progress(fraction, message)` and a `cancel` flag (anything with
+`is_set()`, such as a threading.Event, or any callable returning True) are honoured between batches.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import torch
 
+from ...datasets.images import ImageData
 from .classifier import FeatureClassifier, accuracy, default_epochs, train_lenet
-from .data import ImageData
 
 Progress = Callable[[float, str], None]
 MIXES: tuple[tuple[int, int], ...] = ((100, 0), (75, 25), (50, 50), (25, 75), (0, 100))
@@ -49,7 +48,7 @@ class RetrainReport:
 def _cancelled(cancel) -> bool:
     if cancel is None:
         return False
-    if isinstance(cancel, threading.Event):
+    if hasattr(cancel, "is_set"):  # a threading.Event (not imported here: gan/ knows no threads)
         return cancel.is_set()
     return bool(cancel())
 

@@ -1,13 +1,11 @@
-"""What a page shows of an image GAN: fixed-noise sample grids, class grids, latent interpolation, budgets.
+"""What a page shows of an image GAN: fixed-noise sample grids, class grids, latent interpolation.
 
 Everything here only reads the trainer (G in eval mode through `trainer.generate`), so looking at
-the model never changes its training. `GridBudget` throttles grid rendering while training runs.
+the model never changes its training. How often a grid is drawn is `engine.grid_budget`'s business.
 """
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,37 +72,3 @@ def interpolate(trainer, z: torch.Tensor, labels: torch.Tensor | None, a: int, b
         eye = torch.eye(trainer.n_classes, device=z.device)
         y = (1 - t) * eye[labels[a]] + t * eye[labels[b]]
     return trainer.generate(path, y)
-
-
-class GridBudget:
-    """Throttles sample-grid rendering while training runs, so frames cost ≤ `fraction` of the time.
-
-    `due()` says whether a new grid may be drawn now; wrap the drawing in `measure()`. A grid that
-    took c seconds is followed by at least c / fraction seconds without one (and never more often
-    than `max_fps`). On one CPU thread a DCGAN grid takes ~12 ms, so at 3 % it refreshes about
-    2-3 times a second; an MLP grid (~2 ms) about 16 times; on a GPU every frame.
-    """
-
-    def __init__(self, fraction: float = 0.03, max_fps: float = 30.0) -> None:
-        self.fraction, self.min_interval = fraction, 1.0 / max_fps
-        self._next = 0.0
-
-    def due(self, now: float | None = None) -> bool:
-        return (time.perf_counter() if now is None else now) >= self._next
-
-    @contextmanager
-    def measure(self):
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            t1 = time.perf_counter()
-            self._next = t1 + max(self.min_interval, (t1 - t0) / self.fraction)
-
-
-def images_per_second(trainer, seconds: float) -> float:
-    """Real images consumed per second over `seconds` of training (a benchmark helper)."""
-    start_seen, t0 = trainer.images_seen, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        trainer.iterate()
-    return (trainer.images_seen - start_seen) / (time.perf_counter() - t0)

@@ -15,18 +15,16 @@ from typing import Literal
 
 import torch
 
+from ...datasets.images import ImageData
 from ..cures import add_noise, instance_noise_sigma
 from ..losses import gradient_penalty
 from .config import ImageGanConfig
-from .data import ImageData
 from .fgan import image_loss
-from .grid import (GRID_COLS, GridBudget, SampleGrid, class_noise, fixed_noise, images_per_second,
-                   interpolate, slerp)
+from .grid import GRID_COLS, SampleGrid, class_noise, fixed_noise, interpolate, slerp
 from .models import build_models, set_dropout
 
 Part = Literal["both", "d", "g"]
-__all__ = ["GRID_COLS", "GridBudget", "ImageTrainer", "Part", "SampleGrid", "StepStats",
-           "images_per_second", "slerp"]
+__all__ = ["GRID_COLS", "ImageTrainer", "Part", "SampleGrid", "StepStats", "slerp"]
 
 
 @dataclass(frozen=True)

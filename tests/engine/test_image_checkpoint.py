@@ -2,11 +2,12 @@
 
 import pytest
 import torch
+from image_fixtures import _isolated_data_dir, train_data  # noqa: F401
 
-from gandojo.gan.images.checkpoint import load_checkpoint, read_metadata, save_checkpoint
+from gandojo.datasets.idx import DataError
+from gandojo.datasets.images import from_arrays
+from gandojo.engine.image_checkpoint import load_checkpoint, read_metadata, save_checkpoint
 from gandojo.gan.images.config import default_image_config
-from gandojo.gan.images.data import from_arrays
-from gandojo.gan.images.idx import DataError
 from gandojo.gan.images.trainer import ImageTrainer
 
 

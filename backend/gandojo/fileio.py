@@ -1,17 +1,28 @@
-"""The one parser of safetensors headers (JSON only, nothing unpickled), shared by loader and store.
+"""File IO in one place: the atomic writer, the safetensors header parser, PNG encoding.
 
-A safetensors file is an 8-byte little-endian header length N, N bytes of JSON (tensor name →
-{dtype, shape, data_offsets}, plus `__metadata__` of strings), then the tensor data. `parse_header`
-checks every entry (known dtype, a shape of non-negative integers whose byte size matches its
-offsets) and that the offsets cover the data exactly; `tensor_specs` lists (dtype, shape) per name.
-This module needs no torch.
+* `atomic_file` / `atomic_write`: a temporary dot-file beside the target, fsynced, renamed over it
+  (a crash leaves the old file or the new, never half of one); used for checkpoints, saved
+  sessions, IDX files, downloads, exports and caches.
+* `parse_header`: a safetensors file is an 8-byte little-endian header length N, N bytes of JSON
+  (tensor name -> {dtype, shape, data_offsets}, plus `__metadata__` of strings), then the tensor
+  data. It checks every entry (known dtype, a shape of non-negative integers whose byte size
+  matches its offsets) and that the offsets cover the data exactly; `tensor_specs` lists
+  (dtype, shape) per name. JSON only, nothing unpickled, no torch.
+* `png_bytes`: a grayscale uint8 picture as PNG (Pillow).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
-from typing import Any
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+import numpy as np
 
 MAX_HEADER = 1 << 20
 ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
@@ -71,3 +82,55 @@ def _entry_end(name: str, entry: Any) -> int:
 def tensor_specs(header: dict[str, Any]) -> dict[str, tuple[str, list[int]]]:
     """(dtype, shape) of every tensor of a parsed header."""
     return {k: (v["dtype"], list(v["shape"])) for k, v in header.items() if k != "__metadata__"}
+
+
+def read_header(data: bytes, formats: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """`parse_header` of whole safetensors bytes `data`."""
+    return parse_header(data[:8 + MAX_HEADER], len(data), formats)
+
+
+def header_bytes(header: dict[str, Any]) -> bytes:
+    """A parsed header encoded again (8-byte length + JSON padded to 8 bytes, as safetensors writes it)."""
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)  # keep the tensor data 8-byte aligned
+    return len(raw).to_bytes(8, "little") + raw
+
+
+# ------------------------------------------------------------------ writing files
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary file to write that replaces `path` only when the block ends without an exception:
+    a temporary dot-file beside it (`.<name>.<random>.part`), fsynced, then renamed over `path`,
+    so a crash (kill -9 included) leaves the old file or the new, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o644)  # mkstemp makes it private; the data is not secret
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` atomically (`atomic_file`); returns the path."""
+    with atomic_file(path) as fh:
+        fh.write(data)
+    return Path(path)
+
+
+def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
+    """A grayscale uint8 picture as PNG, enlarged `scale` times (nearest neighbour)."""
+    from PIL import Image  # Pillow is imported only when a PNG is made
+
+    img = Image.fromarray(array, mode="L")
+    if scale > 1:
+        img = img.resize((array.shape[1] * scale, array.shape[0] * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()

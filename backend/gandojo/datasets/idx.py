@@ -1,4 +1,4 @@
-"""IDX files (the MNIST format): read and validate, write atomically; gzip or raw, by content.
+"""IDX files (the MNIST format): read and validate, write atomically (`fileio.atomic_write`); gzip or raw, by content.
 
 An IDX file is two zero bytes, a type byte (0x08 = unsigned byte, the only type MNIST uses),
 the number of dimensions, one big-endian uint32 per dimension, then the values. Whether a file is
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..fileio import atomic_write
 
 UBYTE = 0x08
 MAX_BYTES = 256 * 1024 * 1024  # a decompressed IDX larger than this is refused (MNIST train: 47 MB)
@@ -79,24 +80,6 @@ def idx_bytes(array: np.ndarray) -> bytes:
         raise ValueError(f"IDX arrays have 1 to 4 dimensions, got {arr.ndim}")
     header = bytes([0, 0, UBYTE, arr.ndim]) + np.asarray(arr.shape, dtype=">u4").tobytes()
     return header + arr.tobytes()
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the data is not secret
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> Path:

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from gandojo.gan.images.idx import DataError, idx_bytes, read_idx, write_idx
+from gandojo.datasets.idx import DataError, idx_bytes, read_idx, write_idx
 
 from image_fixtures import DATA
 

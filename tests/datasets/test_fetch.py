@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from gandojo.gan.images.data import ALL_FILES, load_split
-from gandojo.gan.images.fetch import (ChecksumError, RemoteFile, check_file, download_dataset,
+from gandojo.datasets.images import ALL_FILES, load_split
+from gandojo.datasets.fetch import (ChecksumError, RemoteFile, check_file, download_dataset,
                                       download_file)
-from gandojo.gan.images.idx import DataError
+from gandojo.datasets.idx import DataError
 
 from image_fixtures import write_source
 

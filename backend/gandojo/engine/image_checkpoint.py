@@ -17,11 +17,12 @@ from pydantic import ValidationError
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
-from ..tensor_check import EntryError, check_opt_states, check_tensors, meta_int
-from .config import ImageGanConfig
-from .data import ImageData
-from .idx import DataError, atomic_write
-from .trainer import ImageTrainer
+from ..datasets.idx import DataError
+from ..datasets.images import ImageData
+from ..fileio import atomic_write
+from ..gan.images.config import ImageGanConfig
+from ..gan.images.trainer import ImageTrainer
+from ..gan.tensor_check import EntryError, check_opt_states, check_tensors, meta_int
 
 FORMAT = "gandojo-image-checkpoint-1"
 MAX_BYTES = 256 * 1024 * 1024
