@@ -1,4 +1,4 @@
-"""Command line: `gandojo serve | data | train | export | experiment | pretrain` (`main` is the entry point)."""
+"""Command line: `gandojo serve | data | train | export | experiment | pretrain | lessons` (`main` is the entry point)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from ..datasets.paths import describe_precedence
 from ..settings import Settings
 from .images import register as register_images
+from .lessons import register as register_lessons
 from .util import Parser, bounded
 
 
@@ -148,6 +149,7 @@ def build_parser() -> Parser:
     add_serve_parser(sub)
     add_pretrain_parser(sub)
     register_images(sub)
+    register_lessons(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Guided lessons: the lesson file model, the check evaluator, per-session progress, the headless checker."""

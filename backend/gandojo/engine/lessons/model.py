@@ -1,0 +1,314 @@
+"""The lesson file format (pydantic): lesson → steps → setup, highlight, question, checks, solution.
+
+A lesson is one YAML file under `gandojo/lessons/` (its id is the file name without `.yaml`). Every
+name in it (dataset, preset, knob, metric, config field) is checked against the registries when it
+is loaded, so a typo fails at start-up with the file, step and field named (`LessonError`).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ...gan.config import GanConfig, merged_config
+from ...gan.datasets import DATASETS
+from ...gan.presets import KNOBS, PRESETS
+from ...gan.trainer import STAGES
+from ..history import METRIC_KEYS
+
+ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
+METRICS = ("d_loss", "g_loss", *METRIC_KEYS)  # what a metric check may read (losses + frame metrics)
+LAYERS = ("real", "fake", "heatmap", "gradients", "manifold")
+ALARMS = ("collapse", "dropping", "d-wins", "d-dead", "oscillation", "divergence")
+MAX_RUN = 20_000  # iterations one solution action may train
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Short = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class LessonError(ValueError):
+    """A lesson file that does not load; the message names the file, the step and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlowMo(_Strict):
+    on: bool = True
+    stage_ms: int | None = Field(None, ge=200, le=3000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        """YAML 1.1 reads an unquoted key `on` as the boolean true: take it as "on"."""
+        if isinstance(data, dict) and True in data:
+            data = {("on" if k is True else k): v for k, v in data.items()}
+        return data
+
+
+def _check_config(patch: dict[str, Any] | None, base: GanConfig) -> None:
+    """A ValueError naming the config field when `patch` does not apply to `base`."""
+    if patch is None:
+        return
+    try:
+        merged_config(base, patch)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise ValueError(f"config.{'.'.join(map(str, e['loc']))}: {e['msg']}") from None
+
+
+class Setup(_Strict):
+    """What entering the step does to the session (in this order: dataset/seed, preset, config,
+    slow motion); `layers` are the page's layer toggles."""
+
+    dataset: str | None = None
+    preset: str | None = None
+    config: dict[str, Any] | None = None
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+    slowmo: SlowMo | None = None
+    layers: dict[Literal[LAYERS], bool] | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _names(self) -> "Setup":
+        if self.dataset is not None and self.dataset not in DATASETS:
+            raise ValueError(f"dataset {self.dataset!r} is not one of {sorted(DATASETS)}")
+        if self.preset is not None:
+            if self.preset not in PRESETS:
+                raise ValueError(f"preset {self.preset!r} is not a preset (GET /api/presets)")
+            ds = PRESETS[self.preset].datasets
+            if self.dataset is not None and self.dataset not in ds:
+                raise ValueError(f"preset {self.preset!r} is tuned for {list(ds)}, not {self.dataset!r}")
+        base = PRESETS[self.preset].config() if self.preset else GanConfig()
+        _check_config(self.config, base)
+        return self
+
+
+class Question(_Strict):
+    """Multiple choice (`options` + the index of the right `answer`) or free text (`accept`: words
+    any of which makes an answer right; none: any answer counts); `explanation` follows an answer."""
+
+    prompt: Text
+    kind: Literal["choice", "text"] = "choice"
+    options: list[Short] = Field(default_factory=list, max_length=8)
+    answer: int | None = Field(None, ge=0, le=7)
+    accept: list[Short] = Field(default_factory=list, max_length=20)
+    explanation: Text
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Question":
+        if self.kind == "choice":
+            if len(self.options) < 2:
+                raise ValueError("a choice question needs at least 2 options")
+            if self.answer is None or self.answer >= len(self.options):
+                raise ValueError(f"answer must be the index of one of the {len(self.options)} options")
+        elif self.options or self.answer is not None:
+            raise ValueError("a text question takes `accept`, not options/answer")
+        return self
+
+
+class _Check(_Strict):
+    id: Annotated[str, Field(pattern=ID)]
+    text: Short  # what the student is asked to reach
+    hint: Short  # shown while it fails
+
+
+class MetricCheck(_Check):
+    """`metric op value`, held on every recorded point over `window` iterations (0: once), by
+    iteration `within` of the run at the latest (None: any time)."""
+
+    kind: Literal["metric"]
+    metric: Literal[METRICS]  # type: ignore[valid-type]
+    op: Literal["<=", "<", ">=", ">"]
+    value: float = Field(allow_inf_nan=False)
+    window: int = Field(0, ge=0, le=100_000)
+    within: int | None = Field(None, ge=1, le=1_000_000)
+
+
+class IterationCheck(_Check):
+    """The session's iteration ≥ `at_least`."""
+
+    kind: Literal["iteration"]
+    at_least: int = Field(ge=1, le=1_000_000)
+
+
+class SameSeedCheck(_Check):
+    """Two runs from a reset with the same seed and settings reach `iteration` with the same
+    `metric` (within `tolerance`: batched and solo training sum float32 in different orders)."""
+
+    kind: Literal["same_seed"]
+    iteration: int = Field(ge=1, le=100_000)
+    metric: Literal[METRICS] = "js"  # type: ignore[valid-type]
+    tolerance: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class CompareCheck(_Check):
+    """Runs from a reset on one seed reach `iteration` with at least `distinct` values of the
+    config field `field` (e.g. five losses side by side)."""
+
+    kind: Literal["compare"]
+    field: Literal["loss", "k_d", "batch_size", "pack", "unrolled_steps"]
+    distinct: int = Field(ge=2, le=10)
+    iteration: int = Field(ge=1, le=100_000)
+
+
+class StagesCheck(_Check):
+    """Every slow-motion stage (all of STAGES, or the listed indices) was shown."""
+
+    kind: Literal["stages"]
+    stages: list[Annotated[int, Field(ge=0, lt=len(STAGES))]] = Field(
+        default_factory=lambda: list(range(len(STAGES))))
+
+
+class AlarmCheck(_Check):
+    """The collapse/failure alarm raised `alarm` (engine/alarm.py) during the step."""
+
+    kind: Literal["alarm"]
+    alarm: Literal[ALARMS]  # type: ignore[valid-type]
+
+
+class ConfigCheck(_Check):
+    """A config field (dotted path, e.g. `generator.lr`) equals `equals`."""
+
+    kind: Literal["config"]
+    path: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")]
+    equals: Any
+
+    @model_validator(mode="after")
+    def _path(self) -> "ConfigCheck":
+        node: Any = GanConfig().model_dump()
+        for part in self.path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ValueError(f"{self.path!r} is not a config field")
+            node = node[part]
+        return self
+
+
+Check = Annotated[Union[MetricCheck, IterationCheck, SameSeedCheck, CompareCheck, StagesCheck,
+                        AlarmCheck, ConfigCheck], Field(discriminator="kind")]
+
+
+class Action(_Strict):
+    """One thing a good student does; exactly one field is set."""
+
+    run: int | None = Field(None, ge=1, le=MAX_RUN)  # train this many iterations (Run N)
+    reset: bool | None = None  # start over from iteration 0, same seed
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)  # start over with this seed
+    dataset: str | None = None
+    preset: str | None = None
+    knob: str | None = None
+    config: dict[str, Any] | None = None
+    slowmo: SlowMo | None = None
+    step: int | None = Field(None, ge=1, le=20)  # presses of Step (slow motion: stage by stage)
+    answer: int | str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Action":
+        given = [k for k, v in self if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"an action sets exactly one of {list(type(self).model_fields)}, "
+                             f"not {given or 'none'}")
+        if self.dataset is not None and self.dataset not in DATASETS:
+            raise ValueError(f"dataset {self.dataset!r} is not one of {sorted(DATASETS)}")
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"preset {self.preset!r} is not a preset")
+        if self.knob is not None and self.knob not in KNOBS:
+            raise ValueError(f"knob {self.knob!r} is not one of {sorted(KNOBS)}")
+        _check_config(self.config, GanConfig())
+        return self
+
+
+class Step(_Strict):
+    title: Short
+    text: Text  # Markdown
+    setup: Setup | None = None
+    highlight: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = Field(default_factory=list)
+    question: Question | None = None
+    checks: list[Check] = Field(default_factory=list, max_length=10)
+    solution: list[Action] = Field(default_factory=list, max_length=50)
+    budget: int = Field(2000, ge=0, le=100_000)  # iterations the solution may train
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Step":
+        ids = [c.id for c in self.checks]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"check ids repeat: {ids}")
+        if not self.checks and self.question is None:
+            raise ValueError("a step needs a question or at least one check")
+        trained = sum(a.run or 0 for a in self.solution)
+        if trained > self.budget:
+            raise ValueError(f"the solution trains {trained} iterations, over the budget {self.budget}")
+        if self.question is not None and not any(a.answer is not None for a in self.solution):
+            raise ValueError("the solution must answer the step's question")
+        return self
+
+
+class Lesson(_Strict):
+    id: Annotated[str, Field(pattern=ID)]
+    title: Short
+    level: Literal["beginner", "intermediate", "advanced"]
+    summary: Text
+    source: Short  # where in the course material it comes from
+    kind: Literal["2d"] = "2d"
+    cheap: bool = False  # checked in `make test` (else only by `gandojo lessons check`)
+    steps: list[Step] = Field(min_length=1, max_length=40)
+
+    def outline(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "level": self.level, "summary": self.summary,
+                "source": self.source, "kind": self.kind, "steps": len(self.steps)}
+
+
+def _where(loc: tuple) -> str:
+    """'step 3, field checks.0.value' from a pydantic location ('steps', 2, 'checks', 0, 'metric',
+    'value'): steps count from 1 and a check's union tag (its kind) is left out."""
+    parts = [p for i, p in enumerate(loc)
+             if not (i >= 2 and loc[i - 2] == "checks" and isinstance(loc[i - 1], int) and p in _TAGS)]
+    if len(parts) >= 2 and parts[0] == "steps" and isinstance(parts[1], int):
+        rest = ".".join(map(str, parts[2:])) or "(the step)"
+        return f"step {parts[1] + 1}, field {rest}"
+    return f"field {'.'.join(map(str, parts)) or '(the lesson)'}"
+
+
+_TAGS = {"metric", "iteration", "same_seed", "compare", "stages", "alarm", "config"}  # union tags
+
+
+def parse_lesson(text: str, name: str) -> Lesson:
+    """The lesson in YAML `text` of file `name` (e.g. 'ganlab-sheet.yaml'); LessonError if bad."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LessonError(f"{name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise LessonError(f"{name}: a lesson file is a mapping (title, level, summary, steps)")
+    stem = name.rsplit("/", 1)[-1].removesuffix(".yaml")
+    if data.setdefault("id", stem) != stem:
+        raise LessonError(f"{name}: field id: {data['id']!r} differs from the file name {stem!r}")
+    try:
+        return Lesson.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        msg = re.sub(r"^Value error, ", "", first["msg"])
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise LessonError(f"{name}: {_where(first['loc'])}: {msg}{more}") from None
+
+
+def load_dir(path: Path | None = None) -> dict[str, Lesson]:
+    """Every `*.yaml` lesson under `path` (default: the built-in ones), by id, in file-name order."""
+    root = path if path is not None else resources.files("gandojo") / "lessons"
+    files = sorted((f for f in root.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+    return {(les := parse_lesson(f.read_text(encoding="utf-8"), f.name)).id: les for f in files}
+
+
+_CATALOG: dict[str, Lesson] | None = None
+
+
+def catalog() -> dict[str, Lesson]:
+    """The built-in lessons, loaded (and validated) once."""
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = load_dir()
+    return _CATALOG

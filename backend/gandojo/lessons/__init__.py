@@ -1,0 +1,1 @@
+"""Built-in lessons: one declarative YAML file per lesson (package data, read by engine/lessons/model.py)."""
