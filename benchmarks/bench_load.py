@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, emit, http, log, rnd, system_busy, thread_cpu  # noqa: E402
+from common import Server, emit, http, log, rnd, system_busy, thread_cpu, ws_path, ws_url  # noqa: E402
 
 from websockets.asyncio.client import connect  # noqa: E402
 
@@ -53,10 +53,6 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         pass
     return None
-
-
-def ws_url(base: str, s: dict) -> str:
-    return base.replace("http://", "ws://") + f"/ws/sessions/{s['id']}?token={s['token']}"
 
 
 class RssSampler:
@@ -92,7 +88,7 @@ async def play_client(i: int, base: str, ramp: dict, stop: asyncio.Event) -> dic
     try:
         s = await asyncio.to_thread(http, "POST", f"{base}/api/sessions",
                                     {"dataset": DATASETS[i % len(DATASETS)], "seed": i}, None, 60)
-        async with connect(ws_url(base, s), max_size=2**24, open_timeout=60,
+        async with connect(ws_url(base, s['id'], s['token']), max_size=2**24, open_timeout=60,
                            ping_interval=None) as ws:
             await ws.send(json.dumps({"cmd": "play"}))
             ramp["ready"] += 1
@@ -202,7 +198,7 @@ def watch(base: str, seconds: float) -> int:
 
     s = http("POST", f"{base}/api/sessions", {"dataset": "ring", "seed": 1})
     frames, end = 0, time.monotonic() + seconds
-    with sync_connect(ws_url(base, s), max_size=2**24, open_timeout=30) as ws:
+    with sync_connect(ws_url(base, s['id'], s['token']), max_size=2**24, open_timeout=30) as ws:
         ws.send(json.dumps({"cmd": "play"}))
         while (left := end - time.monotonic()) > 0:
             try:
@@ -216,7 +212,7 @@ def watch(base: str, seconds: float) -> int:
 def slow_consumer(base: str, pid: int, seconds: float) -> dict:
     """A client that plays its session and never reads for `seconds`; the server's RSS meanwhile."""
     s = http("POST", f"{base}/api/sessions", {"dataset": "gaussians", "seed": 3})
-    sock = raw_websocket(base, f"/ws/sessions/{s['id']}?token={s['token']}")
+    sock = raw_websocket(base, ws_path(s['id'], s['token']))
     send_text(sock, json.dumps({"cmd": "play"}))
     series, t0 = [], time.monotonic()
     watched = {"frames": 0}

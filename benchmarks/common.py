@@ -103,6 +103,16 @@ def http(method: str, url: str, body: Any = None, token: str | None = None, time
     return json.loads(raw) if raw else None
 
 
+def ws_path(sid: str, token: str | None = None) -> str:
+    """The websocket path of session `sid`: with its token, or without (a read-only viewer)."""
+    return f"/ws/sessions/{sid}" + (f"?token={token}" if token else "")
+
+
+def ws_url(base: str, sid: str, token: str | None = None) -> str:
+    """`ws_path` on the server at `base` (http://host:port)."""
+    return base.replace("http", "ws", 1) + ws_path(sid, token)
+
+
 def free_port(first: int = PORT_FIRST, count: int = 200) -> int:
     for port in range(first, first + count):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -9,7 +9,7 @@ import time
 import urllib.error
 from typing import Any
 
-from common import Server, cpu_delta, http, log, med, rnd, system_busy, thread_cpu
+from common import Server, cpu_delta, http, log, med, rnd, system_busy, thread_cpu, ws_url
 
 import torch  # noqa: E402  (after common: it puts backend/ on sys.path)
 from websockets.sync.client import connect  # noqa: E402
@@ -77,9 +77,9 @@ def session_round(server: Server, seconds: float, warmup: float, client: bool = 
     try:
         with contextlib.ExitStack() as stack:
             ws = None
-            url = f"ws://127.0.0.1:{server.port}/ws/sessions/{sid}"
+            url = ws_url(server.base, sid)  # viewers: no token
             if client:
-                ws = stack.enter_context(connect(f"{url}?token={token}", proxy=None, max_size=None,
+                ws = stack.enter_context(connect(ws_url(server.base, sid, token), proxy=None, max_size=None,
                                                  open_timeout=10))
                 extensions = [type(e).__name__ for e in ws.protocol.extensions]
             stop = threading.Event()
@@ -277,7 +277,7 @@ def wait_compiled(server: Server, timeout: float, seed: int = SEED) -> dict[str,
     or `timeout`): when the first frame came, the compile time reported, it/s while compiling."""
     info = http("POST", f"{server.base}/api/sessions", {"dataset": DATASET, "seed": seed})
     sid, token = info["id"], info["token"]
-    url = f"ws://127.0.0.1:{server.port}/ws/sessions/{sid}?token={token}"
+    url = ws_url(server.base, sid, token)
     clock = time.perf_counter
     out: dict[str, Any] = {"first_frame_s": None}
     rates: list[float] = []

@@ -80,13 +80,14 @@ class ProgressBar:
 
 
 def _device(name: str) -> str:
-    import torch
+    """The torch device `--device NAME` means (`Settings.resolved_device`, the server's rule);
+    one line and exit when CUDA is asked for but missing."""
+    from ..settings import Settings
 
-    if name == "auto":
-        return "cuda:0" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("gandojo: --device cuda asked for, but torch sees no CUDA device")
-    return "cuda:0" if name == "cuda" else name
+    try:
+        return Settings(device=name).resolved_device()
+    except RuntimeError as exc:
+        raise SystemExit(f"gandojo: {exc}") from None
 
 
 def _bound_text(err: dict) -> str:

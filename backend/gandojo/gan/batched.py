@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.func import vmap
 
-from .losses import LOSSES
+from .losses import LOSSES, gradient_penalty
 from .models import sample_noise
 from .trainer import Trainer2D
 
@@ -248,16 +248,13 @@ class BatchedTrainer:
         self.loss_d = loss.detach()
 
     def _gradient_penalty(self, real: Tensor, fake: Tensor) -> Tensor:
-        """losses.gradient_penalty per member, alpha drawn from each member's generator."""
-        n, g = real.shape[1], self.shared_rng
-        if g is not None:
-            alpha = torch.rand(real.shape[0], n, 1, generator=g, device=real.device)
-        else:
-            alpha = torch.stack([torch.rand(n, 1, generator=m.rng, device=real.device)
-                                 for m in self.members])
-        x = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        (grad,) = torch.autograd.grad(self.D(x).sum(), x, create_graph=True)
-        return (grad.norm(dim=2) - 1).square().mean(dim=1)
+        """losses.gradient_penalty per member [K]: alpha from the shared generator, or each
+        member's own (the draws a solo trainer makes)."""
+        if self.shared_rng is not None:
+            return gradient_penalty(self.D, real, fake, self.shared_rng)
+        alpha = torch.stack([torch.rand(real.shape[1], 1, generator=m.rng, device=real.device)
+                             for m in self.members])
+        return gradient_penalty(self.D, real, fake, alpha=alpha)
 
     def g_step(self) -> None:
         fake = self.G(self._noise())

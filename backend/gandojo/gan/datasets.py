@@ -83,7 +83,9 @@ def _build_registry() -> dict[str, Dataset2D]:
 DATASETS: dict[str, Dataset2D] = _build_registry()
 
 
-CUSTOM = ("drawn", "csv")  # point datasets made from user input, not in the registry
+# Point datasets made from user input (not in the registry): the one list of their names and titles.
+CUSTOM_TITLES: dict[str, str] = {"drawn": "Your drawing", "csv": "Uploaded points"}
+CUSTOM = tuple(CUSTOM_TITLES)
 
 
 def get_dataset(name: str) -> Dataset2D:
@@ -118,5 +120,4 @@ def points_dataset(points: torch.Tensor, name: str = "drawn", noise: float = 0.0
         idx = torch.randint(0, pts.shape[0], (n,), generator=g, device=dev)
         return pts.to(dev)[idx] + noise * torch.randn(n, 2, generator=g, device=dev)
 
-    return Dataset2D(name, "Your drawing" if name == "drawn" else "Uploaded points", view, sample,
-                     points=pts)
+    return Dataset2D(name, CUSTOM_TITLES.get(name, CUSTOM_TITLES["csv"]), view, sample, points=pts)

@@ -64,12 +64,17 @@ LOSSES: dict[str, GanLoss] = {
 
 
 def gradient_penalty(d: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
-                     g: torch.Generator) -> Tensor:
-    """WGAN-GP: E[(||∇D(x̂)|| - 1)^2] on random interpolates x̂ of real and fake."""
-    alpha = torch.rand(real.shape[0], 1, generator=g, device=real.device)
+                     g: torch.Generator | None = None, alpha: Tensor | None = None) -> Tensor:
+    """WGAN-GP: E[(||∇D(x̂)|| - 1)^2] on random interpolates x̂ of real and fake.
+
+    Samples (N, dim), or with leading dims such as K batched members (K, N, dim): one penalty per
+    leading index (a scalar for (N, dim)). `alpha` (real.shape[:-1] + (1,)) defaults to uniform
+    draws from `g`."""
+    if alpha is None:
+        alpha = torch.rand(*real.shape[:-1], 1, generator=g, device=real.device)
     x = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(d(x).sum(), x, create_graph=True)
-    return (grad.norm(dim=1) - 1).square().mean()
+    return (grad.norm(dim=-1) - 1).square().mean(dim=-1)
 
 
 def r1_penalty(out_real: Tensor, x_real: Tensor) -> Tensor:

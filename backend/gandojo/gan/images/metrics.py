@@ -14,7 +14,6 @@ precision/recall for generative models, so that one is written here (a few lines
 
 from __future__ import annotations
 
-import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -38,7 +37,6 @@ class ImageMetrics:
     k: int
     classifier_accuracy: float | None  # cgan only: LeNet's label == the label G was given
     feature_network: dict = field(default_factory=dict)
-    seconds: float = 0.0
     drs_acceptance: float | None = None
 
     def as_dict(self) -> dict:
@@ -137,7 +135,7 @@ def image_metrics(real: torch.Tensor, fake: torch.Tensor, classifier: FeatureCla
     """All metrics of `fake` against `real` (images uint8 or in [0, 1], (N, 28, 28))."""
     if len(real) < 2 or len(fake) < 2:
         raise ValueError("metrics need at least 2 real and 2 fake images")
-    t0, a, b = time.perf_counter(), span[0], span[1] - span[0]
+    a, b = span[0], span[1] - span[0]
     rf, _ = embed(classifier, real, progress=progress, span=(a, a + 0.3 * b), what="real images")
     ff, fl = embed(classifier, fake, progress=progress, span=(a + 0.3 * b, a + 0.6 * b), what="samples")
     _report(progress, a + 0.65 * b, "FID and IS")
@@ -149,7 +147,7 @@ def image_metrics(real: torch.Tensor, fake: torch.Tensor, classifier: FeatureCla
         acc = float((fl.argmax(1) == fake_labels.cpu()).float().mean())
     _report(progress, a + b, "done")
     return ImageMetrics(len(fake), len(real), fid_value, is_value, precision, recall, k, acc,
-                        classifier.describe(), time.perf_counter() - t0)
+                        classifier.describe())
 
 
 def evaluate_trainer(trainer, classifier: FeatureClassifier, n: int = 5000, k: int = 3,
