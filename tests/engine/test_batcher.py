@@ -186,21 +186,21 @@ def test_batched_frame_probes_match_each_sessions_own(manager):
     for s in sessions:
         s.command("step", n=30).result(10)  # paused sessions: their threads leave them alone
     for s in sessions[:2]:
-        s._frame_due = 0.0  # frames due: probed; the third has no viewer: left alone
+        s.worker.frame_due = 0.0  # frames due: probed; the third has no viewer: left alone
     group = _Group(manager.batcher, compat_key(sessions[0].trainer))  # its thread is not started
-    group._probe(BatchedTrainer([s.trainer for s in sessions]), sessions)
-    assert sessions[2]._probed is None
+    group._probe(BatchedTrainer([s.trainer for s in sessions]), [s.worker for s in sessions])
+    assert sessions[2].worker.probed is None
     for s in sessions[:2]:
-        assert s._probed["heatmap"].shape == (s.trainer.config.heatmap_resolution,) * 2
+        assert s.worker.probed["heatmap"].shape == (s.trainer.config.heatmap_resolution,) * 2
         metrics = build_frame(s.trainer, s.probe_set).header["metrics"]
         own = build_frame(s.trainer, s.probe_set, metrics=metrics)
-        batched = build_frame(s.trainer, s.probe_set, metrics=metrics, probed=s._probed)
+        batched = build_frame(s.trainer, s.probe_set, metrics=metrics, probed=s.worker.probed)
         # bmm/matmul vs addmm: each section element within its float32 bound (tests/f32_probes.py)
         assert frame_excess(s.trainer, s.probe_set, own, batched) <= 1.0
         own.header.pop("gradient_scale"), batched.header.pop("gradient_scale")
         assert own.header == batched.header  # the same metrics and counters, no arithmetic
     # the bounds still catch a real bug: a member's probes left one D step behind (stale)
-    s, stale = sessions[0], sessions[0]._probed
+    s, stale = sessions[0], sessions[0].worker.probed
     s.trainer.d_step()
     metrics = build_frame(s.trainer, s.probe_set).header["metrics"]
     own = build_frame(s.trainer, s.probe_set, metrics=metrics)
@@ -245,11 +245,11 @@ def test_the_group_builds_and_publishes_due_frames_itself(manager):
     s.subscribe(Subscriber(lambda: None))
     s.command("snapshot").result(10)  # the subscription's first frame is out
     seq = s.latest()[0]
-    s._frame_due = 0.0
+    s.worker.frame_due = 0.0
     group = _Group(manager.batcher, compat_key(s.trainer))
-    _Group._publish(group._probe(BatchedTrainer([s.trainer]), [s]))
+    _Group._publish(group._probe(BatchedTrainer([s.trainer]), [s.worker]))
     assert s.latest()[0] == seq + 1
-    assert s._group_published and s._probed is None
+    assert s.worker.group_published and s.worker.probed is None
     frame = decode(s.latest()[1])
     assert frame.header["iteration"] == s.trainer.iteration
     assert frame.sections["heatmap"].shape == (64, 64)
@@ -265,4 +265,4 @@ def test_close_all_ends_many_batched_sessions_at_once():
     start = time.monotonic()
     m.close_all()
     assert time.monotonic() - start < 2.0  # one by one this took ~0.1 s per batched session
-    assert not any(s._thread.is_alive() for s in sessions)
+    assert not any(s.worker.thread.is_alive() for s in sessions)

@@ -9,6 +9,7 @@ import threading
 import pytest
 import torch
 
+from gandojo.engine.base import SessionDeps
 from gandojo.engine.compiler import StepCompiler
 from gandojo.engine.fanout import Subscriber
 from gandojo.engine.frames import decode
@@ -26,9 +27,8 @@ COMPILE_S = 600  # the longest a compile may take on a busy 2-core machine
 
 def session(compiler: StepCompiler, **patch) -> Session:
     cfg = merged_config(merged_config(GanConfig(), SMALL), patch)
-    s = Session("c1", "tok", Trainer2D(get_dataset("gaussians"), cfg, 7))
-    s.compiler = compiler
-    return s
+    return Session("c1", "tok", Trainer2D(get_dataset("gaussians"), cfg, 7),
+                   deps=SessionDeps(compiler=compiler))
 
 
 class Frames:

@@ -13,7 +13,7 @@ from safetensors.torch import load as st_load
 from gandojo.engine.base import SessionEnded
 from gandojo.engine.checkpoint import CheckpointError, from_bytes, to_bytes
 from gandojo.engine.fanout import Subscriber
-from gandojo.engine.loop import CommandFailed
+from gandojo.engine.worker import CommandFailed
 from gandojo.engine.session import Session
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.gan.datasets import get_dataset, points_dataset
@@ -70,7 +70,7 @@ def test_an_exception_inside_a_training_chunk_pauses_with_the_reason():
         assert "training failed" in s.paused_reason and "RuntimeError" in s.paused_reason
         assert rec.seen(lambda m: m.get("type") == "state" and m["paused_reason"] == s.paused_reason)
         assert rec.seen(lambda m: m.get("type") == "event" and m["event"] == "error")
-        assert s._thread.is_alive()
+        assert s.worker.thread.is_alive()
         answers(s)  # reset builds a fresh trainer: training works again
         s.command("play").result(10)
         assert wait_for(lambda: s.trainer.iteration > 5, 20) and s.running
@@ -101,7 +101,7 @@ def test_an_exception_while_building_a_frame_pauses_too():
         s.command("play").result(10)
         assert wait_for(lambda: not s.running and s.paused_reason is not None, 20)
         assert "failed" in s.paused_reason
-        assert s._thread.is_alive()
+        assert s.worker.thread.is_alive()
         assert s.command("pause").result(10)["running"] is False
         assert s.command("speed", iterations_per_frame=2).result(10)["iterations_per_frame"] == 2
     finally:

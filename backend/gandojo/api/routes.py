@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .. import __version__
 from ..engine.base import InputError, SessionEnded
-from ..engine.loop import CommandFailed
+from ..engine.base import CommandFailed
 from ..engine.limits import LimitError
 from ..engine.manager import SessionManager
 from ..engine.render import render_png

@@ -1,6 +1,9 @@
 """Batching of compatible playing sessions: one group thread trains their trainers as one model.
 
-A session in the fast path calls `Batcher.train(session)` instead of iterating itself. While
+A session's worker in the fast path calls `Batcher.train(member, key)` instead of iterating
+itself; the member (engine/worker.py's Worker) is all the batcher sees of a session: its `trainer`,
+`idle()`, `iterations_left()`, `frame_is_due(now)`, `probe_noise(n)`, `take_probes(...)` and
+`publish_probed()`. While
 fewer than two sessions with its `compat_key` have been playing lately, the answer is 0 and the
 session trains solo as before. Otherwise its worker thread blocks while the group thread gathers
 the waiting members, trains them batched (gan/batched.py) for about one frame interval, hands
@@ -23,7 +26,7 @@ from typing import Any, Hashable
 import torch
 
 from ..gan import probes
-from ..gan.batched import BatchedTrainer, compat_key
+from ..gan.batched import BatchedTrainer
 from ..gan.models import noise_grid
 from .frames import N_DISPLAY
 
@@ -36,7 +39,7 @@ IDLE_EXIT_S = 5.0  # a group thread with no arrivals for this long ends
 
 @dataclass
 class _Ticket:
-    session: Any  # engine Session: .trainer, ._cmds
+    member: Any  # engine/worker.py's Worker (its member interface)
     done: threading.Event = field(default_factory=threading.Event)
     group: int = 0  # how many members the chunk had (0: not trained, train solo)
 
@@ -94,35 +97,35 @@ class _Group:
         return max(self.released + chunk, now + min(TRAIN_SHARE * rest, chunk))
 
     def _train(self, batch: list[_Ticket]) -> None:
-        bt = BatchedTrainer([t.session.trainer for t in batch])  # per-member RNG streams
+        members = [t.member for t in batch]
+        bt = BatchedTrainer([m.trainer for m in members])  # per-member RNG streams
         end = self._chunk_end()
         # a member playing to `until` caps the chunk: it must stop at that iteration exactly
-        caps = [t.session._left() for t in batch if getattr(t.session, "until", None) is not None]
+        caps = [c for c in (m.iterations_left() for m in members) if c is not None]
         cap = min(caps) if caps else None
         n = 0
         try:  # at least one iteration; stop early when a member has a command waiting
             while cap is None or n < cap:
                 bt.iterate(1)
                 n += 1
-                if time.perf_counter() >= end or any(not t.session._cmds.empty() for t in batch):
+                if time.perf_counter() >= end or not all(m.idle() for m in members):
                     break
         finally:
             bt.hand_back()
         for t in batch:
             t.group = len(batch)
-        self._publish(self._probe(bt, [t.session for t in batch]))
+        self._publish(self._probe(bt, members))
         self.released = time.perf_counter()
 
     def _probe(self, bt: BatchedTrainer, sessions: list) -> list:
         """The frame probes (fakes, gradients, heatmap, manifold) of every member whose frame is
         due, at once; its worker's frame uses them instead of computing its own."""
         now, cpu = time.perf_counter(), time.thread_time()
-        due = [k for k, s in enumerate(sessions)
-               if s._frame_due is not None and s._frame_due <= now]
+        due = [k for k, s in enumerate(sessions) if s.frame_is_due(now)]
         if not due:
             return []
         index = None if len(due) == len(sessions) else torch.tensor(due)
-        z = torch.stack([sessions[k].probe_set.z[:N_DISPLAY] for k in due])
+        z = torch.stack([sessions[k].probe_noise(N_DISPLAY) for k in due])
         fake, d_fake, grad = bt.fakes_with_gradients(z, index)
         noise = noise_grid(bt.cfg.noise, probes.MANIFOLD_CELLS, z.device)
         man = None if noise is None else bt.g_of(noise.reshape(-1, noise.shape[-1]), index)
@@ -138,11 +141,10 @@ class _Group:
         refs = probes.DisplayScale.reference(grad).tolist()  # the arrows' scale, all at once
         share = (time.thread_time() - cpu) / len(due)  # counted in each frame's cost (budget.py)
         for i, k in enumerate(due):
-            s = sessions[k]
-            s._probed = {
+            sessions[k].take_probes({
                 "fake": fake[i], "d_fake": d_fake[i], "grad": grad[i], "heatmap": heat[k],
                 "manifold": None if man is None else man[i].view(*noise.shape[:2], 2),
-                "grad_ref": refs[i], "cpu_s": share}
+                "grad_ref": refs[i], "cpu_s": share})
         return [sessions[k] for k in due]
 
     @staticmethod
@@ -150,9 +152,8 @@ class _Group:
         """Build and publish the probed members' frames here, one after the other, while their
         workers still wait: a hundred workers waking to build frames at once fight over the GIL
         (measured: each frame then costs about 5× the CPU time)."""
-        for s in due:
-            s._publish_frame()
-            s._probed, s._group_published = None, True
+        for member in due:
+            member.publish_probed()
 
     def _grid(self, view, res: int, device: torch.device) -> torch.Tensor:
         key = (view, res)
@@ -171,19 +172,18 @@ class Batcher:
         self.closed = False
         self.last_error: str | None = None
 
-    def train(self, session) -> int:
-        """Train `session`'s trainer for one chunk in its group (blocks); the group size, or 0
-        when the session should train solo (no compatible session playing, or not batchable)."""
-        key = compat_key(session.trainer)
+    def train(self, member, key: Hashable) -> int:
+        """Train `member`'s trainer for one chunk in the group of `key` (its compat_key; blocks);
+        the group size, or 0 when it should train solo (no compatible member playing)."""
         if key is None or self.closed:
             return 0
-        ticket = _Ticket(session)
+        ticket = _Ticket(member)
         with self.cond:
             group = self.groups.get(key)
             if group is None:
                 group = self.groups[key] = _Group(self, key)
             now = time.monotonic()
-            group.seen[id(session)] = now
+            group.seen[id(member)] = now
             if group.active(now) < 2:
                 return 0
             if not group.thread.is_alive():  # the thread starts with the group's second member

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..fileio import png_bytes
+from ..gan.images.sampling import grid_array
 from ..gan.images.trainer import ImageTrainer
 from .frames import Frame, finite
 from .grid_budget import GridBudget
@@ -167,3 +169,9 @@ def build_image_frame(trainer: ImageTrainer, tracker: EpochTracker, view: GridVi
     }
     header.update(extra or {})
     return Frame(header, dict(view.sections(trainer, fresh)))
+
+
+def image_grid_png(frame: Frame, size: int = 512) -> bytes:
+    """The sample grid of an image frame as a grayscale PNG, enlarged to about `size` pixels wide."""
+    grid = grid_array(torch.from_numpy(np.array(frame.sections["samples"])), frame.header["grid"]["cols"])
+    return png_bytes(grid, scale=max(1, size // grid.shape[1]))

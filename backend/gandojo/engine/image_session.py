@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..datasets.idx import DataError
 from ..datasets.images import find_sources, load_split
@@ -22,10 +22,11 @@ from ..gan.images.experiments import retraining_experiment
 from ..gan.images.metrics import evaluate_trainer
 from ..gan.images.trainer import ImageTrainer, Part
 from . import image_checkpoint
-from .base import BaseSession, InputError
+from .base import BaseSession, InputError, SessionDeps, handles
+from .catalogue import reset_kind_error
+from .frames import Frame
 from .classifier_cache import cached_classifier
 from .image_export import export_samples
-from .frames import Frame
 from .image_frames import EpochTracker, GridView, Interpolation, build_image_frame
 from .jobs import Job, JobCancelled, JobRegistry, Progress, span
 from .limits import check, check_steps
@@ -39,12 +40,15 @@ class ImageSession(BaseSession):
     """Model, optimizers, RNGs, epoch accounting, grid view and jobs of one image GAN."""
 
     kind = "image"
+    max_fps = MAX_FPS
 
     def __init__(self, sid: str, token: str, trainer: ImageTrainer, fps: int = MAX_FPS,
-                 jobs: JobRegistry | None = None, data_root: str | os.PathLike | None = None) -> None:
-        super().__init__(sid, token, trainer, fps, MAX_FPS)
+                 jobs: JobRegistry | None = None, data_root: str | os.PathLike | None = None, *,
+                 deps: SessionDeps | None = None) -> None:
+        super().__init__(sid, token, trainer, fps, deps)
+        jobs = jobs if jobs is not None else self.deps.jobs
         self.jobs = jobs if jobs is not None else JobRegistry()
-        self.data_root = data_root
+        self.data_root = data_root if data_root is not None else self.deps.data_root
         self.tracker = EpochTracker(trainer)
         self.view = GridView(MAX_FPS)
         self._start()
@@ -86,20 +90,25 @@ class ImageSession(BaseSession):
             return Path(res.npz if fmt == "npz" else res.png).read_bytes()
 
     # ------------------------------------------------------------ commands (worker thread)
+    @handles("play")
     def _cmd_play(self, until: int | None = None) -> dict:
         if until is not None:
             raise InputError("until", "playing to an iteration is for 2D sessions; use step with n on an image session")
         self.tracker.mark_rate(self.trainer)
         return super()._cmd_play()
 
+    @handles("step")
     def _cmd_step(self, n: int = 1, part: Part = "both") -> dict:
         check_steps(self.limits, n)
         self.tracker.train(self.trainer, part, n=n)
-        self._check_finite()
+        self.check_finite()
         self._cmd_publish()
         return {"iteration": self.trainer.iteration, "losses": self.trainer.losses()}
 
+    @handles("reset")
     def _cmd_reset(self, dataset: str | None = None, seed: int | None = None) -> dict:
+        if (why := reset_kind_error(self.kind, dataset)) is not None:
+            raise InputError("dataset", why)
         t = self.trainer
         data = t.data
         if dataset is not None and dataset != data.name:
@@ -114,6 +123,7 @@ class ImageSession(BaseSession):
         self._install(ImageTrainer(data, t.config, t.seed if seed is None else seed, t.device))
         return self.info()
 
+    @handles("config")
     def _cmd_config(self, patch: dict[str, Any]) -> dict:
         new = merged_image_config(self.trainer.config, patch)  # raises pydantic.ValidationError
         check(self.limits, batch_size=new.batch_size)  # raises LimitError
@@ -127,6 +137,7 @@ class ImageSession(BaseSession):
         self._cmd_publish()
         return msg
 
+    @handles("interpolate")
     def _cmd_interpolate(self, a: int | None, b: int = 0, steps: int = 10) -> dict:
         if a is None:
             self.view.interpolation = None
@@ -141,6 +152,7 @@ class ImageSession(BaseSession):
         self.view.invalidate()
         return self._changed_state()
 
+    @handles("grid")
     def _cmd_grid(self, label: int | None) -> dict:
         k = self.trainer.n_classes
         if not k:
@@ -153,9 +165,11 @@ class ImageSession(BaseSession):
         self.view.invalidate()
         return self._changed_state()
 
+    @handles("model_copy")
     def _cmd_model_copy(self) -> ImageTrainer:
         return self.trainer.frozen_copy()
 
+    @handles("checkpoint")
     def _cmd_checkpoint(self) -> bytes:
         return image_checkpoint.to_bytes(self.trainer)
 
@@ -179,24 +193,17 @@ class ImageSession(BaseSession):
             self.view.interpolation = None
 
     # ------------------------------------------------------------ worker loop and frames
-    def _fast_chunk(self, next_frame: float) -> float:
-        """Train until the next frame is due (or `iterations_per_frame` iterations), then publish."""
-        t, ipf, now = self.trainer, self.iterations_per_frame, time.perf_counter()
-        deadline = max(next_frame, now + 0.002) if self._fan or ipf else now + 0.05
-        if ipf:  # a waiting command cuts the frame's iterations short (dcgan: ~0.1 s each on a CPU)
-            self.tracker.train(t, n=ipf, keep_going=self._cmds.empty)
+    def train(self, n: int | None, until: float, keep_going: Callable[[], bool],
+              left: int | None) -> None:
+        """n iterations, or until `until`; a waiting command cuts them short (dcgan: ~0.1 s each
+        on a CPU)."""
+        if n is not None:
+            self.tracker.train(self.trainer, n=n, keep_going=keep_going)
         else:
-            self.tracker.train(t, until=deadline, keep_going=self._cmds.empty)
-        if not self._check_finite():
-            return next_frame
-        self.tracker.update_rate(t)
-        while ipf and time.perf_counter() < deadline and self._cmds.empty():
-            time.sleep(min(0.005, max(0.0, deadline - time.perf_counter())))
-        now = time.perf_counter()
-        if now >= next_frame:
-            self._cmd_publish()
-            next_frame = max(next_frame + self.frame_interval, now)
-        return next_frame
+            self.tracker.train(self.trainer, until=until, keep_going=keep_going)
+
+    def trained(self, n: int) -> None:
+        self.tracker.update_rate(self.trainer)
 
     def _build(self, extra: dict[str, Any] | None = None) -> Frame:
         return build_image_frame(self.trainer, self.tracker, self.view, self.running,

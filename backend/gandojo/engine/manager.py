@@ -9,20 +9,16 @@ import threading
 import time
 from typing import Any
 
-from ..datasets.images import load_split
-from ..gan.config import GanConfig
-from ..gan.datasets import get_dataset
-from ..gan.images.config import ImageGanConfig
-from ..gan.images.trainer import ImageTrainer
-from ..gan.trainer import Trainer2D
+from pydantic import BaseModel
+
 from . import checkpoint
+from .base import BaseSession, SessionDeps
 from .batcher import Batcher
-from .compiler import StepCompiler
 from .budget import FrameBudget
-from .limits import Limits, check, check_2d, n_params
-from .image_session import ImageSession
+from .compiler import StepCompiler
 from .jobs import JobRegistry
-from .session import Session
+from .kinds import Kind, kind_for_dataset, kind_of_checkpoint, kind_of_trainer
+from .limits import Limits
 from .store import SessionStore
 
 
@@ -44,7 +40,7 @@ class SessionManager:
         self.data_root: str | None = None  # image data directory (None: $GANDOJO_DATA or the cache)
         self.jobs = JobRegistry()  # background jobs of image sessions
         self.idle_pause_s, self.idle_timeout_s = idle_pause_s, idle_timeout_s
-        self._sessions: dict[str, Session] = {}
+        self._sessions: dict[str, BaseSession] = {}
         self.max_per_client = 0  # sessions per client address (0: see per_client)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -64,7 +60,7 @@ class SessionManager:
                 s.command("pause", reason=f"paused: nobody watched or called for "
                                           f"{self.idle_pause_s:.0f} s")
 
-    def save_kept(self, s: Session) -> bool:
+    def save_kept(self, s: BaseSession) -> bool:
         """Save a session marked `keep` to the store before it ends; False (and a log) if that failed."""
         if not s.keep or self.store is None:
             return True
@@ -79,41 +75,31 @@ class SessionManager:
         while not self._stop.wait(min(10.0, self.idle_pause_s / 4)):
             self.reap()
 
-    def create(self, dataset: str, config: GanConfig, seed: int | None = None,
-               owner: str | None = None) -> Session:
-        """A new session training `dataset` with `config` (a random seed unless given), held by
-        client `owner` (an address; None: not counted per client)."""
+    def create(self, dataset: str, config: BaseModel, seed: int | None = None,
+               owner: str | None = None) -> BaseSession:
+        """A new session training `dataset` (its kind from the registry, engine/kinds.py) with
+        `config` (that kind's config model), a random seed unless given, held by client `owner`
+        (an address; None: not counted per client). LimitError before anything is built;
+        KeyError / DataError when the dataset is unknown or (images) not on this machine."""
+        kind = kind_for_dataset(dataset)
+        if not isinstance(config, kind.config_model):
+            raise TypeError(f"a {kind.name} session takes a {kind.config_model.__name__}, "
+                            f"not a {type(config).__name__}")
         self._check_room(owner)
-        check_2d(self.limits, config)  # LimitError before anything is built
+        kind.check_config(self.limits, config)
         if seed is None:
             seed = secrets.randbelow(2**31)
-        return self.adopt(Trainer2D(get_dataset(dataset), config, seed, self.device), owner)
+        trainer = kind.new_trainer(dataset, config, seed, self.device, self.data_root)
+        return self.adopt(trainer, owner)
 
-    def create_image(self, dataset: str, config: ImageGanConfig, seed: int | None = None,
-                     owner: str | None = None) -> ImageSession:
-        """A new image session on the train split of `dataset` (KeyError / DataError say why not;
-        LimitError for a batch or a model over the server's limits)."""
-        self._check_room(owner)
-        check(self.limits, batch_size=config.batch_size)  # before any data is read
-        data = load_split(dataset, "train", self.data_root)
-        if seed is None:
-            seed = secrets.randbelow(2**31)
-        return self.adopt(self._check_image(ImageTrainer(data, config, seed, self.device)), owner)
+    create_image = create  # the former name of image creation (same checks, same order)
 
-    def _check_image(self, t: ImageTrainer) -> ImageTrainer:
-        check(self.limits, batch_size=t.config.batch_size, params=n_params(t.G) + n_params(t.D))
-        return t
-
-    def load(self, data: bytes, owner: str | None = None) -> Session | ImageSession:
-        """A new session resuming a 2D or image checkpoint, by its metadata's `kind`
+    def load(self, data: bytes, owner: str | None = None) -> BaseSession:
+        """A new session resuming a checkpoint of any kind, by its metadata's `kind`
         (CheckpointError if the bytes are not one or cannot be restored here; LimitError)."""
         self._check_room(owner)
-        if checkpoint.metadata(data).get("kind") == "image":
-            return self.adopt(self._check_image(
-                checkpoint.image_from_bytes(data, self.data_root, self.device)), owner)
-        trainer = checkpoint.from_bytes(data, self.device)
-        check_2d(self.limits, trainer.config)
-        return self.adopt(trainer, owner)
+        kind = kind_of_checkpoint(checkpoint.metadata(data))
+        return self.adopt(kind.from_checkpoint(data, self.device, self.data_root), owner)
 
     @property
     def per_client(self) -> int:
@@ -132,22 +118,25 @@ class SessionManager:
                                     f"address is {self.per_client}: max_sessions_per_client); end "
                                     "one, or wait until idle ones end")
 
-    def adopt(self, trainer: Trainer2D, owner: str | None = None) -> Session:
+    def adopt(self, trainer, owner: str | None = None) -> BaseSession:
+        """A new session around a built trainer (its kind from the trainer's class); LimitError
+        for a model over the server's limits."""
+        kind = kind_of_trainer(trainer)
+        kind.check_trainer(self.limits, trainer)
         with self._lock:
             self._check_room(owner)
             sid = secrets.token_urlsafe(12)
-            if isinstance(trainer, ImageTrainer):
-                s = ImageSession(sid, secrets.token_urlsafe(24), trainer, self.fps, self.jobs,
-                                 self.data_root)
-            else:
-                s = Session(sid, secrets.token_urlsafe(24), trainer, self.fps)
-                s.batcher, s.budget, s.compiler = self.batcher, self.budget, self.compiler
-            s.viewer_token = secrets.token_urlsafe(24)  # watches, never controls (presenter mode)
-            s.limits, s.owner = self.limits, owner
+            s = kind.session(sid, secrets.token_urlsafe(24), trainer, self._deps(kind, owner))
             self._sessions[sid] = s
         return s
 
-    def get(self, sid: str) -> Session | None:
+    def _deps(self, kind: Kind, owner: str | None) -> SessionDeps:
+        return SessionDeps(limits=self.limits, fps=self.fps, budget=self.budget,
+                           batcher=self.batcher, compiler=self.compiler, jobs=self.jobs,
+                           data_root=self.data_root, owner=owner,
+                           viewer_token=secrets.token_urlsafe(24))  # watches, never controls
+
+    def get(self, sid: str) -> BaseSession | None:
         """The session `sid`, or None. Looking is not activity: only commands that change it
         (and the token's mutating routes) keep it from the idle reaper."""
         return self._sessions.get(sid)
@@ -177,12 +166,12 @@ class SessionManager:
             self.delete(sid)
 
 
-def token_matches(session: Session, token: str | None) -> bool:
+def token_matches(session: BaseSession, token: str | None) -> bool:
     """Constant-time comparison of a presented token with the session's."""
     return token is not None and hmac.compare_digest(session.token.encode(), token.encode())
 
 
-def viewer_matches(session: Session, token: str | None) -> bool:
+def viewer_matches(session: BaseSession, token: str | None) -> bool:
     """Constant-time comparison of a presented token with the session's viewer token."""
     viewer = session.viewer_token
     return token is not None and viewer is not None and hmac.compare_digest(viewer.encode(),

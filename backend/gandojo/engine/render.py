@@ -1,61 +1,11 @@
-"""PNG rendering of a 2D frame (heatmap, manifold, real and fake points, gradient arrows) with Pillow."""
+"""PNG rendering of a frame of any kind: the kind registry (engine/kinds.py) says how to draw it."""
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
-import torch
-from PIL import Image, ImageDraw
-
-from ..fileio import png_bytes
-from ..gan.images.sampling import grid_array
 from .frames import Frame
-
-ARROW_EVERY = 4  # draw one gradient arrow in four: all of them hide the points
-FAKE_RGB, REAL_RGB = (122, 45, 160), (22, 120, 50)
-_PURPLE, _WHITE, _GREEN = (np.array(c, np.float32) for c in ((193, 140, 214), (250, 250, 250), (90, 175, 100)))
-
-
-def _colormap(values: np.ndarray) -> np.ndarray:
-    """D(x) in [0,1] → RGB: purple (fake) through white (0.5) to green (real), like GAN Lab."""
-    v = np.nan_to_num(np.clip(values, 0.0, 1.0), nan=0.5)[..., None]
-    low = _PURPLE + (_WHITE - _PURPLE) * (v / 0.5)
-    high = _WHITE + (_GREEN - _WHITE) * ((v - 0.5) / 0.5)
-    return np.where(v < 0.5, low, high).astype(np.uint8)
+from .kinds import KINDS
 
 
 def render_png(frame: Frame, size: int = 512) -> bytes:
-    """The distribution plot of `frame` as PNG bytes (size×size pixels); image frames: the grid."""
-    if frame.header.get("kind") == "image":
-        return image_grid_png(frame, size)
-    view = frame.header["view"]
-    (x0, x1), (y0, y1) = view["x"], view["y"]
-    hm = frame.sections["heatmap"][::-1]  # image rows run top-down, heatmap rows bottom-up
-    img = Image.fromarray(_colormap(hm), "RGB").resize((size, size), Image.NEAREST)
-    draw = ImageDraw.Draw(img)
-
-    def px(p: np.ndarray) -> np.ndarray:
-        return np.stack([(p[:, 0] - x0) / (x1 - x0) * size, (1 - (p[:, 1] - y0) / (y1 - y0)) * size], 1)
-
-    if "manifold" in frame.sections:
-        m = frame.sections["manifold"]
-        for line in list(m) + (list(m.transpose(1, 0, 2)) if m.shape[0] > 1 else []):
-            draw.line([tuple(q) for q in px(line)], fill=(170, 120, 200), width=1)
-    for p, rgb in ((frame.sections["real"], REAL_RGB), (frame.sections["fake"], FAKE_RGB)):
-        for x, y in px(p):
-            if np.isfinite(x) and np.isfinite(y):
-                draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=rgb)
-    fake, grad = frame.sections["fake"][::ARROW_EVERY], frame.sections["gradients"][::ARROW_EVERY]
-    for (a, b), (c, d) in zip(px(fake), px(fake + grad)):
-        if np.isfinite([a, b, c, d]).all():
-            draw.line((a, b, c, d), fill=(220, 80, 170), width=1)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
-def image_grid_png(frame: Frame, size: int = 512) -> bytes:
-    """The sample grid of an image frame as a grayscale PNG, enlarged to about `size` pixels wide."""
-    grid = grid_array(torch.from_numpy(np.array(frame.sections["samples"])), frame.header["grid"]["cols"])
-    return png_bytes(grid, scale=max(1, size // grid.shape[1]))
+    """The distribution plot (2D) or the sample grid (images) of `frame` as PNG bytes."""
+    return KINDS[frame.header.get("kind", "2d")].render_png(frame, size)

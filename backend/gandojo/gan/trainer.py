@@ -213,6 +213,14 @@ class Trainer2D:
                 self.g_step(observe)
         self.iteration += 1
 
+    def trained_elsewhere(self, iterations: int, loss_d: torch.Tensor | None,
+                          loss_g: torch.Tensor | None) -> None:
+        """Count `iterations` trained on this trainer's parameters by someone else (gan/batched.py)
+        and keep their last losses (None: keep the ones it has)."""
+        self.iteration += iterations
+        if loss_d is not None:
+            self._loss_d, self._loss_g = loss_d, loss_g
+
     def losses(self) -> dict[str, float | None]:
         """The last D and G losses (each from the last step of its part)."""
         return {"d": None if self._loss_d is None else float(self._loss_d),
