@@ -302,7 +302,11 @@ class BatchedTrainer:
         for part in (self.G, self.D, self.opt_g, self.opt_d):
             part.hand_back()
         for k, m in enumerate(self.members):
-            m.iteration += self.iterations
-            if self.loss_d is not None:
-                m._loss_d, m._loss_g = self.loss_d[k], self.loss_g[k]
+            m.trained_elsewhere(self.iterations, *self.member_losses(k))
         self.iterations = 0
+
+    def member_losses(self, k: int) -> tuple[Tensor | None, Tensor | None]:
+        """Member k's last D and G losses (None before its first batched step)."""
+        if self.loss_d is None:
+            return None, None
+        return self.loss_d[k], self.loss_g[k]
