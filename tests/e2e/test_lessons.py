@@ -1,0 +1,48 @@
+"""A student in Chromium opens lesson 1 by URL, answers step 1's question (a wrong answer first),
+goes to the slow-motion step, presses Step and sees its check tick; the highlighted controls glow."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import VIEWPORT, watched_page
+from .helpers import open_page, session_info, tid
+
+
+@pytest.fixture(scope="module")
+def student(browser, server):
+    context = browser.new_context(viewport=VIEWPORT)
+    p = watched_page(context)
+    open_page(p, server, "lesson=ganlab-sheet&step=1")
+    yield p
+    context.close()
+
+
+def test_a_student_completes_a_step_and_sees_its_check_tick(student, server) -> None:
+    p = student
+    p.wait_for_selector(f'{tid("lesson-step")}[data-step="1"]', timeout=30_000)
+    assert "Where do you see" in p.text_content(tid("lesson-step"))
+    assert "lesson-spotlight" in p.get_attribute(tid("plot-distribution"), "class")
+    assert "lesson-spotlight" not in (p.get_attribute(tid("slowmo-toggle"), "class") or "")
+    assert session_info(p, server)["seed"] == 1  # the step's setup ran on the page's session
+    p.click(tid("lesson-option-0"))
+    p.wait_for_selector(f'{tid("lesson-explanation")}[data-correct="false"]')
+    p.click(tid("lesson-option-1"))
+    p.wait_for_selector(f'{tid("lesson-explanation")}[data-correct="true"]')
+    assert "KL and JS by grid" in p.text_content(tid("lesson-explanation"))
+    p.wait_for_selector(f'{tid("lesson-panel")}[data-done="true"]')
+
+    p.click(tid("lesson-next"))
+    p.wait_for_selector(f'{tid("lesson-step")}[data-step="2"]', timeout=30_000)
+    p.click(tid("lesson-next"))
+    p.wait_for_selector(f'{tid("lesson-step")}[data-step="3"]', timeout=30_000)
+    assert "lesson-spotlight" in p.get_attribute(tid("slowmo-toggle"), "class")
+    check = tid("lesson-check-stages")
+    p.wait_for_selector(f'{check}[data-passed="false"]')
+    assert "press Step" in p.text_content(check)  # the hint, while it fails
+    assert session_info(p, server)["slowmo"] is True
+    p.click(tid("step-button"))
+    p.wait_for_selector(f'{check}[data-passed="true"]', timeout=60_000)
+    assert "lesson=ganlab-sheet" in p.url or p.evaluate(
+        "() => JSON.parse(localStorage.getItem('gandojo.lesson')).step") == 3
+    assert not p.errors, p.errors
