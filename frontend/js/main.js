@@ -25,6 +25,7 @@ import { keepSized } from './plots/common.js';
 import { ImageView } from './images/view.js';
 import { SessionKinds } from './core/kinds.js';
 import { byTestId } from './core/dom.js';
+import { LessonPanel } from './lessons/panel.js';
 
 const { Plotly } = window;
 /** Commands that must reach B as well in compare mode, so that both sides stay comparable. */
@@ -123,6 +124,7 @@ const checkSessionAlive = bindLifetime({
   session, transport, compare, api, presenter, readouts, connect, create: () => requests.create(kinds.body()),
 });
 new SavedPanel(document.querySelector('[data-group=saved]'), { session: () => session, switchTo, notice, viewer: presenter.viewer });
+new LessonPanel({ session: () => session }); // lessons/panel.js: guided steps, checks ticking live
 
 // ---------------------------------------------------------------- frames
 const render = makeRender({
