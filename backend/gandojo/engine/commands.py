@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..gan.presets import KNOBS, PRESETS
 from .catalogue import CATALOGUES
+from .checkpoint import MAX_ABS, MAX_POINTS  # the bounds uploads and checkpoints meet too
 from .limits import Limits
 
 DatasetName = Literal[tuple(n for names in CATALOGUES.values() for n in names)]  # type: ignore[valid-type]
@@ -119,8 +120,8 @@ class DrsCmd(_Cmd):
 
 class PointsCmd(_Cmd):
     cmd: Literal["points"]
-    points: list[Annotated[list[Annotated[float, Field(ge=-1e6, le=1e6)]],
-                           Field(min_length=2, max_length=2)]] = Field(min_length=1, max_length=10_000)
+    points: list[Annotated[list[Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS)]],
+                           Field(min_length=2, max_length=2)]] = Field(min_length=1, max_length=MAX_POINTS)
 
 
 class PresetCmd(PresetBody, _Cmd):
