@@ -99,6 +99,21 @@ def test_d_wins_needs_perfect_accuracy_and_vanishing_gradients():
     assert not feed(alarm, [obs(g_grad_norm=0.3)], start=1000)["active"]
 
 
+def test_d_wins_on_a_saturated_minimax_loss_although_the_gradient_norm_is_not_tiny():
+    """A certain D under the minimax loss passes G only D(fake) of the gradient: at mean D(fake)
+    0.2 % G gets ~1/500 of what the non-saturating loss gives, whatever the norm's scale."""
+    minimax = merged_config(GanConfig(), {"loss": "minimax"})
+    win = dict(d_real_acc=1.0, d_fake_acc=1.0, d_fake_mean=0.002, g_grad_norm=0.3)
+    out = feed(CollapseAlarm(), [obs(**win)] * 30, cfg=minimax)
+    assert out["active"] and out["kind"] == "d-wins" and "D(fake) 2.0e-03" in out["message"]
+    assert "non-saturating" in out["cause"]
+    assert not feed(CollapseAlarm(), [obs(**win)] * 30)["active"]  # non-saturating: G still learns
+    alarm = CollapseAlarm()
+    feed(alarm, [obs(**win)] * 30, cfg=minimax)
+    assert feed(alarm, [obs(**dict(win, d_fake_mean=0.02))], cfg=minimax, start=1000)["active"]
+    assert not feed(alarm, [obs(**dict(win, d_fake_mean=0.05))], cfg=minimax, start=1100)["active"]
+
+
 def test_dead_discriminator_while_distributions_differ():
     """The issue's finding: D lr ×10 and kD +2 on the defaults gave D loss 1.3863, D accuracy
     0 % / 0 %, JS 0.62 and no banner."""

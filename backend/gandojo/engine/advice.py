@@ -60,9 +60,10 @@ def advice(kind: str, cfg: GanConfig, metrics: dict[str, Any], dataset: str | No
         cause, provocation = collapse_cause(cfg, metrics)
         return cause + "." + cures_text(dataset, provocation)
     if kind == "d-wins":
-        if cfg.loss == "minimax":
-            return ("D is certain about every sample and the saturating minimax loss gives G no "
-                    "gradient there; switch to the non-saturating loss (or lower D's lr / kD)")
+        if cfg.loss == "minimax":  # the cure tested on real runs (tests/engine/test_alarm_real.py)
+            return ("D is certain about every sample and the saturating minimax loss passes G "
+                    "only D(fake) of its gradient; switch to the non-saturating loss (knob "
+                    "“nonsaturating loss”: G's gradient comes back at once)")
         return ("D separates real from fake perfectly, so G's gradients vanish; lower D's lr "
                 "or kD, or use a gentler D")
     if kind == "d-dead":

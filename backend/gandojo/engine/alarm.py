@@ -5,7 +5,9 @@ Kinds (frame header `alarm.kind`, the websocket `alarm` message), each raised on
   improving for a sustained window while the samples stay sharp (median high quality ≥ MIN_QUALITY);
 - `dropping`: modes missing *and* quality low (median < MIN_QUALITY) for a sustained window after
   WARMUP iterations (a collapse whose fakes went blurry is still a failure, not a cure);
-- `d-wins`: D ≥ 98 % right on real and on fake while G's gradient norm has vanished (< VANISH);
+- `d-wins`: D ≥ 98 % right on real and on fake while G's gradients vanish: its gradient norm
+  < VANISH, or the loss saturates (minimax passes G only D(fake) of the gradient: mean D(fake)
+  < SATURATED, i.e. G gets under 1 % of what the non-saturating loss would give it);
 - `d-dead`: D cannot tell real from fake (its mean output on each within D_SAME) while the
   distributions still differ (JS ≥ JS_HIGH bits), over two windows;
 - `oscillation`: after WARMUP, JS (or coverage) swinging up and down by ≥ SWING (a quarter of
@@ -34,6 +36,7 @@ WARMUP = 1000  # `dropping` waits this long: early fakes are blurry and miss mod
 COLLAPSE_WARMUP = 500  # before this, only a fall from better coverage counts as a collapse
 D_ACC_WIN = 0.98
 VANISH = 1e-3  # G's gradient norm (parameters) below this counts as vanished
+SATURATED = 0.01  # minimax: mean D(fake) below this, G's loss gradient has all but vanished
 D_SAME = 0.015  # |mean D(real) - mean D(fake)| below this: D does not tell them apart
 # (GAN Lab's weak default D stays 0.02-0.05 apart for its first 1000 iterations: not dead)
 JS_HIGH = 0.2  # bits; two samples of one distribution score ~0.02 on the metric grid
@@ -65,6 +68,14 @@ def _swings(values: list[float], amplitude: float) -> int:
         elif (direction > 0 and v > anchor) or (direction < 0 and v < anchor):
             anchor = v  # the extreme of the current move
     return turns
+
+
+def _vanishing(cfg: GanConfig, m: dict, margin: float = 1.0) -> bool:
+    """Whether G's gradients have vanished (`margin` > 1: by that factor, to clear with hysteresis)."""
+    if (_num(m, "g_grad_norm") or 0.0) < VANISH * margin:
+        return True
+    fake = _num(m, "d_fake_mean")
+    return cfg.loss == "minimax" and fake is not None and fake < SATURATED * margin ** 0.5
 
 
 @dataclass
@@ -114,7 +125,8 @@ class CollapseAlarm:
                 return f"{key[0].upper()}'s gradient norm exploded to {v:.3g} (> {EXPLODE:g})"
         return None
 
-    def _raise_now(self, kind: str, iteration: int, m: dict, total: int | None) -> bool:
+    def _raise_now(self, kind: str, iteration: int, m: dict, total: int | None,
+                   cfg: GanConfig) -> bool:
         recent = self._recent(iteration, self.window)
         if not self._sustained(recent, iteration):
             return False
@@ -132,7 +144,7 @@ class CollapseAlarm:
             return max(cov) <= cov[0] and low and hq >= MIN_QUALITY
         if kind == "d-wins":
             return all(min(_num(x, "d_real_acc") or 0, _num(x, "d_fake_acc") or 0) >= D_ACC_WIN
-                       and (_num(x, "g_grad_norm") or 0.0) < VANISH for x in ms)
+                       and _vanishing(cfg, x) for x in ms)
         if kind == "d-dead":  # over two windows: a weak D is briefly this blind early on
             wide = self._recent(iteration, 2 * self.window)
             return iteration - wide[0][0] >= 1.8 * self.window and all(
@@ -156,17 +168,18 @@ class CollapseAlarm:
         return r is not None and f is not None and js is not None and abs(r - f) < D_SAME \
             and js >= JS_HIGH
 
-    def _healthy(self, kind: str, iteration: int, m: dict, total: int | None, level: int) -> bool:
+    def _healthy(self, kind: str, iteration: int, m: dict, total: int | None, level: int,
+                 cfg: GanConfig) -> bool:
         last = [h[1] for h in list(self.history)[-2:]]
         if kind == "collapse":  # coverage back: all modes, or twice in a row above the level
             cov = [x.get("modes_captured") or 0 for x in last]
             return cov[-1] >= (total or 0) or (len(cov) == 2 and min(cov) > level)
         if kind == "dropping":  # coverage back as above, and quality back too
-            return self._healthy("collapse", iteration, m, total, level) and all(
+            return self._healthy("collapse", iteration, m, total, level, cfg) and all(
                 (_num(x, "high_quality") or 0.0) >= MIN_QUALITY for x in last)
-        if kind == "d-wins":
+        if kind == "d-wins":  # D no longer (nearly) always right, or G's gradient is back
             return (min(_num(m, "d_real_acc") or 0, _num(m, "d_fake_acc") or 0) < 0.9
-                    or (_num(m, "g_grad_norm") or 0.0) >= 10 * VANISH)
+                    or not _vanishing(cfg, m, margin=10.0))
         if kind == "d-dead":
             return len(last) == 2 and not any(self._d_blind(x) for x in last)
         if kind == "oscillation":
@@ -192,9 +205,9 @@ class CollapseAlarm:
         for kind in PRIORITY[1:]:
             if kind in self.raised:
                 since, level = self.raised[kind]
-                if self._healthy(kind, iteration, metrics, total, level):
+                if self._healthy(kind, iteration, metrics, total, level, cfg):
                     del self.raised[kind]
-            elif self._raise_now(kind, iteration, metrics, total):
+            elif self._raise_now(kind, iteration, metrics, total, cfg):
                 recent = self._recent(iteration, self.window)
                 self.raised[kind] = (recent[0][0], captured or 0)
         if "dropping" in self.raised and "collapse" in self.raised:
@@ -219,7 +232,8 @@ class CollapseAlarm:
             "dropping": f"Modes dropped and samples off the data: {captured} of {total} modes, "
                         f"high quality {pct(_num(m, 'high_quality'))}, for {span} iterations.",
             "d-wins": f"The discriminator wins: D right on {pct(_num(m, 'd_real_acc'))} of reals "
-                      f"and {pct(_num(m, 'd_fake_acc'))} of fakes, G's gradient norm "
+                      f"and {pct(_num(m, 'd_fake_acc'))} of fakes, mean D(fake) "
+                      f"{_num(m, 'd_fake_mean') or 0:.1e}, G's gradient norm "
                       f"{_num(m, 'g_grad_norm') or 0:.1e}, for {span} iterations.",
             "d-dead": f"The discriminator is blind: mean D(real) {_num(m, 'd_real_mean') or 0:.3f} "
                       f"vs D(fake) {_num(m, 'd_fake_mean') or 0:.3f} while JS is {js_s}, for "
