@@ -49,12 +49,16 @@ export class LessonPanel {
         <div data-testid="lesson-message" class="lesson-hint"></div>
         <button type="button" data-testid="lesson-prev">← Previous</button>
         <button type="button" data-testid="lesson-next">Next →</button>
+        <div><input data-testid="class-join-code" placeholder="class code" maxlength="12" size="8">
+          <input data-testid="class-join-name" placeholder="your name" maxlength="40" size="10">
+          <button type="button" data-testid="class-join-button">Join class</button></div>
       </div>`;
     const q = (id) => byTestId(id, el);
     q('lesson-toggle').onclick = () => el.classList.toggle('collapsed');
     q('lesson-start').onclick = () => this.open(q('lesson-select').value, 1);
     q('lesson-prev').onclick = () => this.go(-1);
     q('lesson-next').onclick = () => this.go(1);
+    q('class-join-button').onclick = () => this.join(q('class-join-code').value.trim(), q('class-join-name').value.trim());
     return el;
   }
 
@@ -218,6 +222,21 @@ export class LessonPanel {
   }
 
   message(text) { this.part('lesson-message').textContent = text; }
+
+  /** Join a lecturer's class with its code: the lecturer's dashboard then shows this session. */
+  async join(code, name) {
+    if (!code) return;
+    await this.whenSession();
+    const s = this.session();
+    try {
+      const r = await request('POST', `/api/classes/${encodeURIComponent(code)}/students`, {
+        body: { session: s.id, token: s.token, name },
+      });
+      this.message(`joined ${r.title} (${r.code})`);
+    } catch (err) {
+      this.message(err.message);
+    }
+  }
 
   /** Checks tick live: the server evaluates them on the session's frames and history. */
   poll() {

@@ -230,7 +230,8 @@ class Step(_Strict):
     question: Question | None = None
     checks: list[Check] = Field(default_factory=list, max_length=10)
     solution: list[Action] = Field(default_factory=list, max_length=50)
-    budget: int = Field(2000, ge=0, le=100_000)  # iterations the solution may train
+    wrong: list[Action] | None = Field(None, max_length=50)  # a plausible mistake: must not pass
+    budget: int = Field(2000, ge=0, le=100_000)  # iterations the solution (and the mistake) may train
 
     @model_validator(mode="after")
     def _consistent(self) -> "Step":
@@ -239,9 +240,15 @@ class Step(_Strict):
             raise ValueError(f"check ids repeat: {ids}")
         if not self.checks and self.question is None:
             raise ValueError("a step needs a question or at least one check")
-        trained = sum(a.run or 0 for a in self.solution)
-        if trained > self.budget:
-            raise ValueError(f"the solution trains {trained} iterations, over the budget {self.budget}")
+        for name in ("solution", "wrong"):
+            trained = sum(a.run or 0 for a in getattr(self, name) or [])
+            if trained > self.budget:
+                raise ValueError(f"the {name} trains {trained} iterations, over the budget {self.budget}")
+        resets = self.setup is not None and (self.setup.dataset or self.setup.preset
+                                               or self.setup.seed is not None)
+        if self.wrong is not None and not resets:
+            raise ValueError("a step with a `wrong` solution needs a setup that starts over "
+                             "(dataset, preset or seed): the right one is played after it")
         if self.question is not None and not any(a.answer is not None for a in self.solution):
             raise ValueError("the solution must answer the step's question")
         return self

@@ -23,7 +23,7 @@ from .model import Action, Lesson, Question, Setup, StagesCheck
 TIMEOUT_S = 60.0  # how long one session command may take
 
 
-def _header(data: bytes) -> dict[str, Any] | None:
+def frame_header(data: bytes) -> dict[str, Any] | None:
     """The JSON header of an encoded frame (engine/frames.py layout), or None."""
     if len(data) < 8 or data[:4] != MAGIC:
         return None
@@ -163,7 +163,7 @@ class LessonProgress:
         elif self._watch is None and on:
             def seen() -> None:
                 latest = self.session.latest()
-                head = _header(latest[1]) if latest else None
+                head = frame_header(latest[1]) if latest else None
                 if head and head.get("stage"):
                     self.stages.add(int(head["stage"]["index"]))
                 while sub.pop() is not None:  # events are of no use here
@@ -193,6 +193,15 @@ class LessonProgress:
             return {"id": self.lesson.id, "step": self.index + 1, "steps": len(self.lesson.steps),
                     "iteration": obs.iteration, "checks": checks, "question": self._question(),
                     "done": all(c["passed"] for c in checks) and self._question_done()}
+
+    def summary(self) -> dict[str, Any]:
+        """Where the student is, from what was last evaluated (builds no frame): for dashboards."""
+        with self._lock:
+            latched = self.passed.get(self.index, set())
+            total = len(self.step.checks)
+            return {"id": self.lesson.id, "step": self.index + 1, "steps": len(self.lesson.steps),
+                    "checks_passed": len(latched), "checks_total": total,
+                    "done": len(latched) == total and self._question_done()}
 
     def _question_done(self) -> bool:
         return self.step.question is None or bool(self.answers.get(self.index, {}).get("correct"))

@@ -100,16 +100,35 @@ def check_step(p: LessonProgress, index: int, solution: list[Action] | None = No
     return StepReport(index + 1, step.title, not problems, time.perf_counter() - t0, trained, problems)
 
 
+def check_wrong(p: LessonProgress, index: int) -> list[str]:
+    """Enter step `index` again and play its `wrong` solution: something must stay unpassed
+    (a check, or the question); the problem found, if any."""
+    step = p.lesson.steps[index]
+    if step.wrong is None:
+        return []
+    p.enter(index)
+    play(p, step.wrong)
+    end = p.evaluate()
+    return [] if not end["done"] else [f"the wrong solution passes every check: {step.wrong}"]
+
+
 def check_lesson(lesson: Lesson, manager: Any, seed: int = 0,
-                 log: Callable[[StepReport], None] | None = None) -> LessonReport:
-    """Every step of `lesson` in order on one new session of `manager` (deleted afterwards)."""
+                 log: Callable[[StepReport], None] | None = None,
+                 wrong: bool = True) -> LessonReport:
+    """Every step of `lesson` in order on one new session of `manager` (deleted afterwards); with
+    `wrong`, a step's `wrong` solution is played first (from the step's start) and must fail."""
     t0 = time.perf_counter()
     session = manager.create("gaussians", GanConfig(), seed)
     p = LessonProgress(lesson, session)
     reports = []
     try:
         for i in range(len(lesson.steps)):
-            reports.append(check_step(p, i))
+            w0 = time.perf_counter()
+            mistake = check_wrong(p, i) if wrong else []
+            r = check_step(p, i)
+            r.problems[:0], r.seconds = mistake, time.perf_counter() - w0  # the mistake's time too
+            r.passed = not r.problems
+            reports.append(r)
             if log is not None:
                 log(reports[-1])
     finally:

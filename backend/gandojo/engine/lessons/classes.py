@@ -1,0 +1,105 @@
+"""Classes: a lecturer's short code, the students' sessions that joined it, and one tile per
+student for the dashboard (dataset, iteration, key metrics, alarm, lesson progress).
+
+A tile reads only what the session already has: its info, the header of its newest frame (no
+new frame is built: a dashboard of 100 students costs no training time) and the lesson progress
+as last evaluated. Student tokens never leave the server; the lecturer gets each student's
+viewer link (watch, never control) to put one run on the projector.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .progress import LessonBook, frame_header
+
+CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: written on a board
+CODE_LEN = 6
+MAX_CLASSES = 200
+MAX_STUDENTS = 300
+
+
+class ClassError(ValueError):
+    """A class request that cannot be served (full, unknown code); `field` names the input."""
+
+    def __init__(self, field: str, msg: str) -> None:
+        self.field = field
+        super().__init__(msg)
+
+
+@dataclass
+class Student:
+    session: Any
+    name: str
+    joined: float = field(default_factory=time.time)
+
+
+@dataclass
+class ClassRoom:
+    code: str
+    title: str
+    teacher_token: str
+    students: dict[str, Student] = field(default_factory=dict)  # by session id
+
+    def teacher(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(self.teacher_token.encode(), token.encode())
+
+
+def tile(st: Student, book: LessonBook) -> dict[str, Any]:
+    """What the dashboard shows of one student (no token; the viewer link only watches)."""
+    s = st.session
+    info = s.info()
+    latest = s.latest()
+    head = (frame_header(latest[1]) if latest else None) or {}
+    metrics, alarm = head.get("metrics") or {}, head.get("alarm") or {}
+    p = book.get(s)
+    lesson = None if p is None else p.summary()
+    return {"session": s.id, "name": st.name, "kind": info.get("kind"), "dataset": info.get("dataset"),
+            "iteration": info.get("iteration"), "running": info.get("running"),
+            "js": metrics.get("js"), "modes_captured": metrics.get("modes_captured"),
+            "modes_total": metrics.get("modes_total"), "alarm": alarm.get("kind") if alarm.get("active") else None,
+            "lesson": lesson, "ended": s.closed,
+            "viewer_url": f"/?session={s.id}&view={s.viewer_token}" if s.viewer_token else None}
+
+
+class ClassRegistry:
+    """Every class of the server, by code."""
+
+    def __init__(self, max_classes: int = MAX_CLASSES, max_students: int = MAX_STUDENTS) -> None:
+        self.max_classes, self.max_students = max_classes, max_students
+        self._by_code: dict[str, ClassRoom] = {}
+        self._lock = threading.Lock()
+
+    def create(self, title: str) -> ClassRoom:
+        with self._lock:
+            if len(self._by_code) >= self.max_classes:
+                raise ClassError("title", f"the server already holds {self.max_classes} classes")
+            code = "".join(secrets.choice(CODE_CHARS) for _ in range(CODE_LEN))
+            while code in self._by_code:
+                code = "".join(secrets.choice(CODE_CHARS) for _ in range(CODE_LEN))
+            room = ClassRoom(code, title, secrets.token_urlsafe(24))
+            self._by_code[code] = room
+        return room
+
+    def get(self, code: str) -> ClassRoom | None:
+        return self._by_code.get(code.upper())
+
+    def join(self, code: str, session: Any, name: str) -> ClassRoom:
+        room = self.get(code)
+        if room is None:
+            raise ClassError("code", f"no class {code!r}: check the code on the board")
+        with self._lock:
+            for sid in [k for k, v in room.students.items() if v.session.closed]:
+                del room.students[sid]  # ended sessions leave the class
+            if session.id not in room.students and len(room.students) >= self.max_students:
+                raise ClassError("code", f"class {room.code} is full ({self.max_students} students)")
+            room.students[session.id] = Student(session, name)
+        return room
+
+    def tiles(self, room: ClassRoom, book: LessonBook) -> list[dict[str, Any]]:
+        return [tile(st, book) for st in list(room.students.values())]
