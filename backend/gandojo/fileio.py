@@ -8,7 +8,7 @@
   data. It checks every entry (known dtype, a shape of non-negative integers whose byte size
   matches its offsets) and that the offsets cover the data exactly; `tensor_specs` lists
   (dtype, shape) per name. JSON only, nothing unpickled, no torch.
-* `png_bytes`: a grayscale uint8 picture as PNG (Pillow).
+* `png_bytes` / `encode_png`: a grayscale uint8 picture, or a drawn Pillow image, as PNG bytes.
 """
 
 from __future__ import annotations
@@ -131,6 +131,11 @@ def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
     img = Image.fromarray(array, mode="L")
     if scale > 1:
         img = img.resize((array.shape[1] * scale, array.shape[0] * scale), Image.NEAREST)
+    return encode_png(img)
+
+
+def encode_png(img: Any) -> bytes:
+    """A Pillow image (drawn elsewhere, e.g. engine/plot2d.py) as PNG bytes."""
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False)
     return buf.getvalue()

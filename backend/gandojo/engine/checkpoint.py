@@ -107,9 +107,10 @@ def image_from_bytes(data: bytes, data_root: str | os.PathLike | None,
                      device: str | torch.device = "cpu") -> ImageTrainer:
     """An image trainer resumed from checkpoint bytes, on the train split of its dataset found
     under `data_root`; CheckpointError names what is wrong (the file, or the data missing here)."""
-    name = _header_metadata(data, (IMAGE_FORMAT,)).get("dataset", "")
+    header = _header(data, (IMAGE_FORMAT,))  # parsed once, for the loader too
+    name = header["__metadata__"].get("dataset", "")
     try:
-        return load_checkpoint_bytes(data, load_split(name, "train", data_root), device)
+        return load_checkpoint_bytes(data, load_split(name, "train", data_root), device, header)
     except EntryError as exc:
         raise CheckpointError(f"image checkpoint of {name!r}: {exc}", exc.entry) from None
     except (DataError, KeyError) as exc:

@@ -11,14 +11,18 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save
 
 from ..datasets.idx import DataError
 from ..datasets.images import load_split, resolve_source
 from ..datasets.paths import data_dir
-from ..fileio import atomic_write
+from ..fileio import HeaderError, atomic_write, read_header
 from ..gan.images.classifier import VERSION, FeatureClassifier, LeNet, Progress, fit_classifier
+
+
+MAX_BYTES = 16 * 1024 * 1024  # a LeNet cache is about 0.5 MB
 
 
 def cache_path(dataset: str, source: str, root: str | os.PathLike | None = None) -> Path:
@@ -39,17 +43,17 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
     """A cached classifier; DataError naming the file when it is not a valid one."""
     path = Path(path)
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-        tensors = load_file(str(path))
-        if meta.get("format") != VERSION:
-            raise DataError(f"{path}: not a {VERSION} classifier (format {meta.get('format')!r})")
+        if path.stat().st_size > MAX_BYTES:
+            raise DataError(f"{path}: larger than {MAX_BYTES} bytes; not a classifier cache")
+        blob = path.read_bytes()
+        meta = read_header(blob, (VERSION,))["__metadata__"]  # format checked
+        tensors = st_load(blob)
         model = LeNet(int(meta["n_classes"]))
         model.load_state_dict(tensors, strict=True)
         return FeatureClassifier(model.to(device).eval(), meta["dataset"], meta["source"],
                                  int(meta["n_train"]), int(meta["n_test"]),
                                  float(meta["test_accuracy"]), int(meta["epochs"]))
-    except (SafetensorError, OSError, KeyError, ValueError, RuntimeError) as exc:
+    except (HeaderError, SafetensorError, OSError, KeyError, ValueError, RuntimeError) as exc:
         if isinstance(exc, DataError):
             raise
         raise DataError(f"{path}: not a usable classifier cache ({exc}); delete it to retrain") from None

@@ -3,23 +3,25 @@
 Tensors: `G.*`, `D.*` (state dicts), `opt_g.<i>.<key>` / `opt_d.<i>.<key>` (Adam's per-parameter
 state), `rng.train`, `rng.sample` (generator states), `data.perm` (the epoch order). String
 metadata: format, dataset, source, seed, iteration, images_seen, data position and the config as
-JSON (validated by pydantic on load). Loading reads raw tensors only — nothing is unpickled.
+JSON (validated by pydantic on load). Loading parses the header once (fileio) and reads raw
+tensors only — nothing is unpickled.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 from pydantic import ValidationError
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
 from safetensors.torch import save
 
 from ..datasets.idx import DataError
 from ..datasets.images import ImageData
-from ..fileio import atomic_write
+from ..fileio import MAX_HEADER, HeaderError, atomic_write, parse_header, tensor_specs
 from ..gan.images.config import ImageGanConfig
 from ..gan.images.trainer import ImageTrainer
 from ..gan.tensor_check import EntryError, check_opt_states, check_tensors, meta_int
@@ -59,44 +61,34 @@ def save_checkpoint(t: ImageTrainer, path: str | os.PathLike) -> Path:
     return atomic_write(path, to_bytes(t))
 
 
+def _header(head: bytes, size: int, name: str) -> dict[str, Any]:
+    """The checked safetensors header of an image checkpoint (fileio); DataError naming `name`."""
+    if size > MAX_BYTES:
+        raise DataError(f"{name}: larger than {MAX_BYTES} bytes; not a GAN Dojo image checkpoint")
+    try:
+        return parse_header(head, size, (FORMAT,))
+    except HeaderError as exc:
+        raise DataError(f"{name}: {exc}") from None
+
+
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The metadata of an image checkpoint (validated format); DataError naming the file."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: checkpoint not found")
-    if path.stat().st_size > MAX_BYTES:
-        raise DataError(f"{path}: larger than {MAX_BYTES} bytes; not a GAN Dojo image checkpoint")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-    except (SafetensorError, OSError) as exc:
-        raise DataError(f"{path}: not a safetensors file ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise DataError(f"{path}: not a GAN Dojo image checkpoint (format {meta.get('format')!r})")
-    return meta
+    with open(path, "rb") as fh:
+        head = fh.read(8 + MAX_HEADER)
+    return _header(head, path.stat().st_size, str(path))["__metadata__"]
 
 
-def _load_opt(prefix: str, opt: torch.optim.Optimizer, fh) -> None:
+def _load_opt(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
-    for name in fh.keys():
+    for name, value in tensors.items():
         if name.startswith(prefix + "."):
             _, idx, key = name.split(".", 2)
-            state.setdefault(int(idx), {})[key] = fh.get_tensor(name)
+            state.setdefault(int(idx), {})[key] = value
     current = opt.state_dict()
     opt.load_state_dict({"state": state, "param_groups": current["param_groups"]})
-
-
-def load_checkpoint_bytes(blob: bytes, data: ImageData, device: str | torch.device = "cpu") -> ImageTrainer:
-    """`load_checkpoint` for bytes (an upload): written to a private temporary file first."""
-    if len(blob) > MAX_BYTES:
-        raise DataError(f"checkpoint larger than {MAX_BYTES} bytes")
-    with tempfile.TemporaryDirectory(prefix="gandojo-ckpt-") as tmp:
-        path = Path(tmp) / "upload.safetensors"
-        path.write_bytes(blob)
-        try:
-            return load_checkpoint(path, data, device)
-        except DataError as exc:
-            raise DataError(str(exc).replace(str(path), "the uploaded checkpoint")) from None
 
 
 def _set_rng(g: torch.Generator, state: torch.Tensor) -> None:
@@ -108,9 +100,8 @@ def _set_rng(g: torch.Generator, state: torch.Tensor) -> None:
         pass
 
 
-def _check_entries(t: ImageTrainer, fh) -> None:
-    """Every tensor's dtype and shape against the models and optimizers of `t` (EntryError)."""
-    found = {k: (fh.get_slice(k).get_dtype(), list(fh.get_slice(k).get_shape())) for k in fh.keys()}
+def _check_entries(t: ImageTrainer, found: dict[str, tuple[str, list[int]]]) -> None:
+    """Every tensor's dtype and shape (from the header) against the models and optimizers of `t`."""
     one_d = lambda shape: None if len(shape) == 1 else f"must be 1-D, not {shape}"  # noqa: E731
     fixed = {"rng.train": ("U8", one_d), "rng.sample": ("U8", one_d), "data.perm": ("I64", one_d)}
     opts = {"opt_g": t.opt_g, "opt_d": t.opt_d}
@@ -120,37 +111,50 @@ def _check_entries(t: ImageTrainer, fh) -> None:
 
 def load_checkpoint(path: str | os.PathLike, data: ImageData,
                     device: str | torch.device = "cpu") -> ImageTrainer:
-    """An ImageTrainer restored from `path`, training on `data` (the checkpoint's dataset).
+    """An ImageTrainer restored from the checkpoint file `path` (see `load_checkpoint_bytes`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: checkpoint not found")
+    if path.stat().st_size > MAX_BYTES:  # before reading it all
+        raise DataError(f"{path}: larger than {MAX_BYTES} bytes; not a GAN Dojo image checkpoint")
+    return load_checkpoint_bytes(path.read_bytes(), data, device, name=str(path))
+
+
+def load_checkpoint_bytes(blob: bytes, data: ImageData, device: str | torch.device = "cpu",
+                          header: dict[str, Any] | None = None,
+                          name: str = "the uploaded checkpoint") -> ImageTrainer:
+    """An ImageTrainer restored from checkpoint bytes, training on `data` (its dataset).
 
     Weights, optimizer states, RNGs and counters continue exactly where they were when `data`
-    is the same split the checkpoint was written with; DataError names the file on any mismatch,
-    EntryError the tensor or metadata field whose dtype, shape or value does not fit.
-    """
-    path = Path(path)
-    meta = read_metadata(path)
+    is the same split the checkpoint was written with; DataError names the checkpoint (`name`)
+    on any mismatch, EntryError the tensor or metadata field whose dtype, shape or value does not
+    fit. The header is parsed once (`header`: already parsed by the caller), the tensors read
+    from the bytes (no temporary file)."""
+    header = header or _header(blob[:8 + MAX_HEADER], len(blob), name)
+    meta = header["__metadata__"]
     if meta.get("dataset") != data.name:
-        raise DataError(f"{path}: a checkpoint of {meta.get('dataset')!r}, not of {data.name!r}")
+        raise DataError(f"{name}: a checkpoint of {meta.get('dataset')!r}, not of {data.name!r}")
     try:
         config = ImageGanConfig.model_validate_json(meta["config"])
         counts = {k: meta_int(meta, k) for k in ("seed", "iteration", "images_seen", "position",
                                                 "train_count")}
         t = ImageTrainer(data, config, counts["seed"], device)
-        with safe_open(str(path), framework="pt") as fh:
-            _check_entries(t, fh)
-            for net, module in (("G", t.G), ("D", t.D)):
-                sd = {k[len(net) + 1:]: fh.get_tensor(k) for k in fh.keys() if k.startswith(net + ".")}
-                module.load_state_dict(sd, strict=True)
-            _load_opt("opt_g", t.opt_g, fh)
-            _load_opt("opt_d", t.opt_d, fh)
-            _set_rng(t.rng, fh.get_tensor("rng.train"))
-            _set_rng(t.sample_rng, fh.get_tensor("rng.sample"))
-            if "data.perm" in set(fh.keys()) and counts["train_count"] == data.count:
-                perm = fh.get_tensor("data.perm").long()
-                if torch.equal(perm.sort().values, torch.arange(data.count)):  # a permutation
-                    t.set_data_order(perm, min(counts["position"], data.count))
+        _check_entries(t, tensor_specs(header))
+        tensors = st_load(blob)
+        for net, module in (("G", t.G), ("D", t.D)):
+            sd = {k[len(net) + 1:]: v for k, v in tensors.items() if k.startswith(net + ".")}
+            module.load_state_dict(sd, strict=True)
+        _load_opt("opt_g", t.opt_g, tensors)
+        _load_opt("opt_d", t.opt_d, tensors)
+        _set_rng(t.rng, tensors["rng.train"])
+        _set_rng(t.sample_rng, tensors["rng.sample"])
+        if "data.perm" in tensors and counts["train_count"] == data.count:
+            perm = tensors["data.perm"].long()
+            if torch.equal(perm.sort().values, torch.arange(data.count)):  # a permutation
+                t.set_data_order(perm, min(counts["position"], data.count))
         t.iteration, t.images_seen = counts["iteration"], counts["images_seen"]
     except EntryError:
         raise
     except (KeyError, ValueError, RuntimeError, SafetensorError, ValidationError) as exc:
-        raise DataError(f"{path}: cannot restore it ({type(exc).__name__}: {exc})") from None
+        raise DataError(f"{name}: cannot restore it ({type(exc).__name__}: {exc})") from None
     return t

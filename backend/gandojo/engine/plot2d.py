@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..fileio import encode_png
 from .frames import Frame
 
 ARROW_EVERY = 4  # draw one gradient arrow in four: all of them hide the points
@@ -45,6 +44,4 @@ def render_2d_png(frame: Frame, size: int = 512) -> bytes:
     for (a, b), (c, d) in zip(px(fake), px(fake + grad)):
         if np.isfinite([a, b, c, d]).all():
             draw.line((a, b, c, d), fill=(220, 80, 170), width=1)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
+    return encode_png(img)

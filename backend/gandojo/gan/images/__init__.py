@@ -1,1 +1,1 @@
-"""Image GANs on 28×28 datasets (MNIST, Fashion-MNIST): data, models, training, metrics, sampling."""
+"""Image GANs on 28×28 datasets (MNIST, Fashion-MNIST): models, training, metrics, sampling (the data: datasets/)."""
