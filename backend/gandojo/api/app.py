@@ -18,7 +18,8 @@ from ..engine.manager import SessionManager
 from ..engine.store import SessionStore
 from ..settings import Settings
 from .schemas import ERROR_RESPONSES
-from . import auth, errors, routes, routes_data, routes_images, routes_saved, security, websocket
+from . import auth, errors, security, websocket
+from .routes import api_router
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -44,11 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
     app.state.manager.max_per_client = settings.max_sessions_per_client  # 0: max(20, max_sessions // 4)
     app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache
-    app.include_router(routes_data.router)  # before /sessions/{sid} routes: /sessions/load
-    app.include_router(routes.router)
-    app.include_router(routes_images.router)
+    app.include_router(api_router)  # /api: one router per resource (api/routes/)
     errors.install(app)  # 422s valid JSON whatever was sent; engine refusals → 409
-    app.include_router(routes_saved.router)
     app.include_router(websocket.router)
     app.include_router(auth.router)  # /login, /logout (when --auth is set)
     app.state.auth = auth.Auth(settings.auth, settings.auth_cookie_hours) if settings.auth else None

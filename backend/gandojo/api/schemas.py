@@ -1,4 +1,5 @@
-"""Request bodies and websocket commands, with bounds; errors name the field that broke them."""
+"""Request bodies (the commands' own from engine/commands.py) and reply models, with bounds;
+errors name the field that broke them."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..engine.commands import (COMMAND_NAMES, MAX_STEP_N, MAX_UNTIL, READ_ONLY_COMMANDS,  # noqa: F401
-                               Command, ConfigCmd, DatasetName, DrsCmd, GridCmd, InterpolateCmd,
-                               KnobBody, KnobCmd, KnobName, PauseCmd, PlayBody, PlayCmd, PointsCmd,
-                               PresetBody, PresetCmd, PresetName, ResetBody, ResetCmd, Seed,
-                               SlowmoCmd, SnapshotCmd, SpeedCmd, StepBody, StepCmd)
+from ..engine.checkpoint import MAX_ABS, MAX_POINTS
+from ..engine.commands import (COMMAND_NAMES, READ_ONLY_COMMANDS, Command,  # noqa: F401 (the api's
+                               DatasetName, GridBody, InterpolateBody, KnobBody,  # bodies, one import)
+                               PlayBody, PresetBody, PresetName, ResetBody, Seed, StepBody)
+from ..engine.store import NAME_RE
 
 
 class _Body(BaseModel):
@@ -60,3 +61,52 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "a field outside its bounds; `detail` names it"),
         (429, "too many sessions (on the server, or of this client address), uploads at once or "
               "wrong passwords; `Retry-After` says when to try again"))}
+
+
+Point = Annotated[list[Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS)]],
+                  Field(min_length=2, max_length=2)]  # the bounds uploads.check_points enforces
+
+
+class PointsBody(_Body):
+    points: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
+
+
+class DrsBody(_Body):
+    on: bool
+    percentile: float = Field(95.0, ge=1.0, le=99.9)
+
+
+class LinkBody(_Body):
+    follower: str = Field(max_length=64)
+    follower_token: str = Field(max_length=128)
+
+
+class SaveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, pattern=NAME_RE, description="default: the name it was saved or "
+                             "resumed as, else <dataset>-<random>; letters, digits, '_', '-'")
+    keep: bool | None = Field(None, description="true: the idle reaper saves it before ending it")
+
+
+class SavedEntry(BaseModel):
+    name: str
+    kind: str
+    dataset: str
+    iteration: int
+    saved_at: str = Field(description="UTC, ISO 8601")
+    size: int = Field(description="bytes on disk")
+
+
+class SaveReply(SavedEntry):
+    keep: bool
+
+
+class Skipped(BaseModel):
+    file: str
+    reason: str
+
+
+class SavedList(BaseModel):
+    saved: list[SavedEntry]
+    skipped: list[Skipped] = Field(description="files in the save directory that are not "
+                                   "readable GAN Dojo checkpoints (also logged as warnings)")

@@ -30,10 +30,9 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..engine.image_checkpoint import MAX_BYTES as IMAGE_CHECKPOINT_BYTES
 from ..settings import Settings
 from .auth import Auth, client_address
-from .uploads import MAX_CSV_BYTES
+from .uploads import MAX_CSV_BYTES, MAX_UPLOAD
 
 OPEN_PATHS = {"/api/health", "/login", "/logout"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -114,7 +113,7 @@ class Guard:
     def limit_of(self, path: str) -> tuple[int, str, bool]:
         """(byte limit, the setting that sets it, whether it is an upload) of a request to `path`."""
         if CHECKPOINT_UPLOAD.fullmatch(path):
-            return min(self.max_upload, IMAGE_CHECKPOINT_BYTES), "max_upload_bytes", True
+            return min(self.max_upload, MAX_UPLOAD), "max_upload_bytes", True
         if CSV_UPLOAD.fullmatch(path):
             return min(self.max_upload, MAX_CSV_BYTES), "the CSV limit", True
         return self.max_body, "max_body_bytes", False

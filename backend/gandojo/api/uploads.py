@@ -1,4 +1,4 @@
-"""Validation of user-supplied point sets (drawn strokes, CSV uploads): size, numbers, finiteness."""
+"""User uploads: raw bodies read within a byte limit; point sets (drawn strokes, CSV) validated."""
 
 from __future__ import annotations
 
@@ -6,9 +6,26 @@ import csv
 import io
 import math
 
+from fastapi import HTTPException, Request
+
 from ..engine.checkpoint import MAX_ABS, MAX_POINTS  # the bounds checkpoints' points meet too
+from ..engine.create import MAX_CHECKPOINT_BYTES
 
 MAX_CSV_BYTES = 1_000_000
+MAX_UPLOAD = MAX_CHECKPOINT_BYTES  # the largest checkpoint (images); max_upload_bytes caps it too
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw request body, refused with 413 past `limit` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body of {declared} bytes is over the {limit}-byte limit")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise HTTPException(413, f"body is over the {limit}-byte limit")
+    return bytes(data)
 
 
 class PointsError(ValueError):

@@ -9,14 +9,12 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
-from ..engine.base import CommandUnavailable, InputError
+from ..engine.base import BaseSession, CommandUnavailable, InputError
+from ..engine.fanout import Subscriber
 from ..engine.limits import LimitError
 from ..engine.manager import token_matches, viewer_matches
-from ..engine.fanout import Subscriber
-from ..engine.session import Session
 from .errors import finite_json
 from .schemas import COMMAND_NAMES, READ_ONLY_COMMANDS, Command, describe, error_list
-from .schemas_images import reset_kind_error
 from .uploads import PointsError, check_points
 
 router = APIRouter()
@@ -25,7 +23,7 @@ MAX_REPLIES_WAITING = 16  # replies queued for one client before its next comman
 UNREAD_TIMEOUT_S = 30.0  # a client that reads none of them for this long is closed (1008)
 
 
-async def _sender(ws: WebSocket, session: Session, sub: Subscriber, wake: asyncio.Event,
+async def _sender(ws: WebSocket, session: BaseSession, sub: Subscriber, wake: asyncio.Event,
                   drained: asyncio.Event) -> None:
     """Send queued text messages, then the newest frame if it is new to this client."""
     while True:
@@ -56,7 +54,7 @@ def _validation_error(exc: ValidationError, prefix: tuple = ()) -> dict[str, Any
     return _error(describe(errs), ".".join(str(p) for p in errs[0]["loc"]) if errs else None)
 
 
-async def _handle(text: str | None, session: Session, writable: bool, limit: int) -> dict[str, Any]:
+async def _handle(text: str | None, session: BaseSession, writable: bool, limit: int) -> dict[str, Any]:
     """One incoming message → the reply to queue (ack or error). Never raises for bad input."""
     if text is None:
         return _error("binary messages are not commands; send JSON text like {\"cmd\":\"play\"}")
@@ -70,13 +68,9 @@ async def _handle(text: str | None, session: Session, writable: bool, limit: int
     if not writable and name not in READ_ONLY_COMMANDS:
         return _error(f"{cmd.cmd!r} refused: this socket is a read-only viewer; only the session "
                       "token controls (connect with ?token=<session token>)", "token")
-    args = cmd.model_dump(exclude={"cmd"})
-    if name == "config":
-        args = {"patch": args["config"]}
+    args = cmd.arguments()  # the handler's keyword arguments (config → patch)
     if name == "snapshot":
         name = "publish"
-    if name == "reset" and (why := reset_kind_error(session.kind, args["dataset"])) is not None:
-        return _error(why, "dataset")
     try:
         if name == "points":
             args["points"] = check_points(args["points"])

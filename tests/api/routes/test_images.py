@@ -15,7 +15,7 @@ from safetensors import safe_open
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .helpers import Client, auth, create, ws_url
+from ..helpers import Client, auth, create, ws_url
 
 SMALL = {"batch_size": 16}
 

@@ -12,7 +12,7 @@ from safetensors import safe_open
 from safetensors.torch import save as st_save
 
 from servers import free_port, start_server
-from .helpers import auth, create
+from ..helpers import auth, create
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -1,0 +1,27 @@
+"""Server-wide facts: health, and every bound a client may need (`GET /api/limits`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import TypeAdapter
+
+from ... import __version__
+from ...engine.create import config_schemas
+from ..deps import Manager
+from ..schemas import Command
+
+router = APIRouter(tags=["server"])
+COMMANDS_SCHEMA = TypeAdapter(Command).json_schema()  # the websocket commands' bounds
+
+
+@router.get("/health")
+def health(request: Request) -> dict:
+    return {"status": "ok", "device": request.app.state.device, "version": __version__}
+
+
+@router.get("/limits")
+def limits(manager: Manager) -> dict:
+    """Every bound in one place: the server's limits (over one: 422 naming the field; how many
+    sessions may run), each kind's config model and the websocket commands as JSON schema."""
+    return {"server": {"max_sessions": manager.max_sessions, **manager.limits.describe()},
+            "config": config_schemas(), "commands": COMMANDS_SCHEMA}
