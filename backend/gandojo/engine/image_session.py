@@ -9,10 +9,8 @@ background jobs on a copy of G and D taken on the worker thread; training never 
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from ..datasets.idx import DataError
@@ -26,7 +24,7 @@ from .base import BaseSession, InputError, SessionDeps, handles
 from .catalogue import reset_kind_error
 from .frames import Frame
 from .classifier_cache import cached_classifier
-from .image_export import export_samples
+from .image_export import export_bytes
 from .image_frames import EpochTracker, GridView, Interpolation, build_image_frame
 from .jobs import Job, JobCancelled, JobRegistry, Progress, span
 from .limits import check, check_steps
@@ -85,9 +83,8 @@ class ImageSession(BaseSession):
     def export(self, n: int, fmt: str) -> bytes:
         """n fresh samples as .npz (images uint8, labels for cgan) or a PNG grid (call off the worker)."""
         model = self.command("model_copy").result(60)
-        with tempfile.TemporaryDirectory(prefix="gandojo-export-") as tmp:
-            res = export_samples(model, tmp, n)
-            return Path(res.npz if fmt == "npz" else res.png).read_bytes()
+        files = export_bytes(model, n)
+        return files.npz if fmt == "npz" else files.png
 
     # ------------------------------------------------------------ commands (worker thread)
     @handles("play")

@@ -71,6 +71,25 @@ def drs_sample(trainer, n: int, percentile: float = 95.0, burn_in: int = 1000, b
     return DrsSamples(images, labels, accepted / max(1, drawn), drawn, running, gamma, accepted >= n)
 
 
+def draw_samples(trainer, n: int, drs_percentile: float | None = None,
+                 generator: torch.Generator | None = None, progress: Progress | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor | None, float | None]:
+    """n samples (CPU, [0, 1]) and their labels (cgan), drawn 1000 at a time, or kept by DRS at
+    `drs_percentile` (then also its acceptance; None without DRS)."""
+    g = generator or torch.Generator(trainer.device).manual_seed(trainer.seed + 6)
+    if drs_percentile is not None:
+        res = drs_sample(trainer, n, drs_percentile, generator=g, progress=progress)
+        return res.images, res.labels, res.acceptance
+    images, labels = [], []
+    for s in range(0, n, 1000):
+        x, y = trainer.sample(min(1000, n - s), generator=g)
+        images.append(x.cpu())
+        labels.append(None if y is None else y.cpu())
+        if progress:
+            progress(min(1.0, (s + 1000) / n), f"sampled {min(n, s + 1000)}/{n}")
+    return torch.cat(images), None if labels[0] is None else torch.cat(labels), None
+
+
 # ------------------------------------------------------------------ pictures
 def grid_array(images: torch.Tensor, cols: int, pad: int = 1, value: int = 32) -> np.ndarray:
     """[0, 1] images (N, 28, 28) tiled row-major into one uint8 picture with `pad` pixel gaps."""
