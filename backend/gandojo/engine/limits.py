@@ -18,14 +18,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..gan.config import GanConfig
+from ..settings import Settings
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_params: int = 20_000_000  # G + D parameters
-    max_batch: int = 4096
-    max_heatmap_resolution: int = 256
-    max_step_n: int = 10_000  # iterations per step command (and per frame)
+    """The server's limits; the defaults are the settings' (settings.py is the one source)."""
+
+    max_params: int = Settings.max_params  # G + D parameters
+    max_batch: int = Settings.max_batch
+    max_heatmap_resolution: int = Settings.max_heatmap_resolution
+    max_step_n: int = Settings.max_step_n  # iterations per step command (and per frame)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Limits":
