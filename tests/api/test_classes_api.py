@@ -4,8 +4,9 @@ token, the dashboard (teacher token only; no student token in it), pushing a les
 from __future__ import annotations
 
 import httpx
+import numpy as np
 
-from .helpers import auth, create
+from .helpers import Client, auth, create, ws_url
 
 
 def _class(server: str, title: str = "GANs 101") -> dict:
@@ -36,6 +37,16 @@ def test_class_join_dashboard_and_push(server: str) -> None:
     assert tiles["Ada 0"]["viewer_url"].startswith(f"/?session={students[0]['id']}&view=")
     for s in students:  # the lecturer never sees a student's control token
         assert s["token"] not in r.text
+    assert all(t["thumb"] is None for t in tiles.values())  # only when asked for
+    with Client(ws_url(server, students[2])) as c:  # a student's page: its frames go out
+        c.pump(1.5)
+        assert c.frames
+        thumbs = {t["name"]: t["thumb"] for t in
+                  httpx.get(f"{url}?thumbs=true", headers=teacher, timeout=10).json()["students"]}
+    th = thumbs["Ada 2"]
+    assert len(th["real"]) == len(th["fake"]) == 150 and th["view"] == {"x": [0, 1], "y": [0, 1]}
+    real = c.frames[-1].sections["real"][:150]
+    assert abs(real - np.array(th["real"])).max() <= 5e-4  # the frame's own points
     r = httpx.post(f"{url}/push", json={"lesson": "ganlab-sheet", "step": 4}, headers=teacher, timeout=120)
     assert r.status_code == 200 and r.json() == {"pushed": 3}
     for s in students:

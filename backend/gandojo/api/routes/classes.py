@@ -86,9 +86,11 @@ def join_class(code: Annotated[str, Path(pattern=CODE)], classes: Classes, manag
 
 
 @router.get("/classes/{code}")
-def class_dashboard(code: str, classes: Classes, book: Book, cred: Credentials) -> dict:
+def class_dashboard(code: str, classes: Classes, book: Book, cred: Credentials,
+                    thumbs: bool = False) -> dict:
+    """Every student's tile; `thumbs=true` adds a few real and fake points per 2D tile."""
     room = _teacher(classes, code, cred)
-    return {"code": room.code, "title": room.title, "students": classes.tiles(room, book)}
+    return {"code": room.code, "title": room.title, "students": classes.tiles(room, book, thumbs)}
 
 
 @router.post("/classes/{code}/push")

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .progress import LessonBook, frame_header
 
 CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: written on a board
@@ -50,8 +52,34 @@ class ClassRoom:
         return token is not None and hmac.compare_digest(self.teacher_token.encode(), token.encode())
 
 
-def tile(st: Student, book: LessonBook) -> dict[str, Any]:
-    """What the dashboard shows of one student (no token; the viewer link only watches)."""
+THUMB_POINTS = 150  # real and fake points per thumbnail
+
+
+def _points(data: bytes, head: dict[str, Any], name: str, n: int) -> list | None:
+    """The first `n` rows of section `name` of an encoded frame (engine/frames.py layout), rounded."""
+    offset = 8 + int.from_bytes(data[4:8], "little")  # past the magic, the length and the header
+    for sec in head.get("sections") or []:
+        count = int(np.prod(sec["shape"]))
+        if sec["name"] == name and len(sec["shape"]) == 2:
+            arr = np.frombuffer(data, "<f4", min(count, n * sec["shape"][1]), offset)
+            arr = arr.reshape(-1, sec["shape"][1])
+            return np.round(arr[np.isfinite(arr).all(1)], 3).tolist()
+        offset += 4 * count
+    return None
+
+
+def thumbnail(data: bytes, head: dict[str, Any]) -> dict[str, Any] | None:
+    """A few real and fake points of the newest 2D frame and its view: the page draws the tile's
+    thumbnail from them (no image is rendered on the server)."""
+    if head.get("kind") != "2d":
+        return None
+    return {"view": head.get("view"), "real": _points(data, head, "real", THUMB_POINTS),
+            "fake": _points(data, head, "fake", THUMB_POINTS)}
+
+
+def tile(st: Student, book: LessonBook, thumbs: bool = False) -> dict[str, Any]:
+    """What the dashboard shows of one student (no token; the viewer link only watches); with
+    `thumbs`, a thumbnail's points too."""
     s = st.session
     info = s.info()
     latest = s.latest()
@@ -64,7 +92,8 @@ def tile(st: Student, book: LessonBook) -> dict[str, Any]:
             "js": metrics.get("js"), "modes_captured": metrics.get("modes_captured"),
             "modes_total": metrics.get("modes_total"), "alarm": alarm.get("kind") if alarm.get("active") else None,
             "lesson": lesson, "ended": s.closed,
-            "viewer_url": f"/?session={s.id}&view={s.viewer_token}" if s.viewer_token else None}
+            "viewer_url": f"/?session={s.id}&view={s.viewer_token}" if s.viewer_token else None,
+            "thumb": thumbnail(latest[1], head) if thumbs and latest else None}
 
 
 class ClassRegistry:
@@ -101,5 +130,5 @@ class ClassRegistry:
             room.students[session.id] = Student(session, name)
         return room
 
-    def tiles(self, room: ClassRoom, book: LessonBook) -> list[dict[str, Any]]:
-        return [tile(st, book) for st in list(room.students.values())]
+    def tiles(self, room: ClassRoom, book: LessonBook, thumbs: bool = False) -> list[dict[str, Any]]:
+        return [tile(st, book, thumbs) for st in list(room.students.values())]
