@@ -1,6 +1,7 @@
 // main.js — wiring only: URL state → REST session → websocket → decoded frames → widgets, plus compare mode, timeline, lab, drawing and files.
 
-import { readURL, writeURL, clone, configFromURL } from './core/state.js';
+import { readURL, writeURL, configFromURL } from './core/state.js';
+import { loadServed } from './core/catalog.js';
 import { api, formatDetail, socketUrl, normalizeDatasets } from './core/api.js';
 import { Transport } from './core/transport.js';
 import { framePump } from './core/pump.js';
@@ -16,7 +17,7 @@ import { applyHidden, bindShareLink, bindShareRun } from './share/share.js';
 import { Presenter } from './presenter/presenter.js';
 import { bindLifetime } from './core/lifetime.js';
 import { RunProgress } from './lab/runprogress.js';
-import { makeRender } from './core/render.js';
+import { makeRender, makeDraw2d } from './core/render.js';
 import { SavedPanel } from './saved/saved.js';
 import { DistributionPlot } from './plots/distribution.js';
 import { ChartPanel } from './plots/charts.js';
@@ -25,12 +26,14 @@ import { keepSized } from './plots/common.js';
 import { ImageView } from './images/view.js';
 import { SessionKinds } from './core/kinds.js';
 import { byTestId } from './core/dom.js';
+import { makeViews } from './views.js';
 import { LessonPanel } from './lessons/panel.js';
 
 const { Plotly } = window;
 /** Commands that must reach B as well in compare mode, so that both sides stay comparable. */
 const FORWARD = new Set(['reset', 'points', 'drs']);
 
+const served = await loadServed();
 const initial = readURL(window.location.search);
 const state = { ...initial.state, running: false };
 /** The page's session A; `custom` keeps the last drawn points / uploaded CSV (B needs them too). */
@@ -117,8 +120,14 @@ bindShareRun(byTestId('share-run-button'), { session: () => session, save: api.s
 const images = new ImageView(document.getElementById('image-view'), document.querySelector('.panel.right'), Plotly, {
   api, session: () => session, send, error, changed: (cfg) => { state.imageModel = cfg.model; updateURL(); },
 });
+/** What each session kind's view does (views.js); the page's session is of one kind at a time. */
+const VIEWS = makeViews({
+  state, charts, timeline, images, requests, send, notice, syncAll, draw2d: makeDraw2d({ state, readouts, dist, overview }),
+});
+const view = () => VIEWS[session.kind];
+const viewOf = (kind) => VIEWS[kind] || view();
 const kinds = new SessionKinds({
-  state, session, images, requests, create: api.create, switchTo, syncUi: () => controls.syncUi(), error,
+  state, session, views: VIEWS, create: api.create, switchTo, syncUi: () => controls.syncUi(), error,
 });
 const checkSessionAlive = bindLifetime({
   session, transport, compare, api, presenter, readouts, connect, create: () => requests.create(kinds.body()),
@@ -128,15 +137,11 @@ new LessonPanel({ session: () => session }); // lessons/panel.js: guided steps, 
 
 // ---------------------------------------------------------------- frames
 const render = makeRender({
-  state, readouts, progress, images, dist, overview, counter: byTestId('iteration-counter'), handle: () => window.gandojo,
+  state, readouts, progress, draw: (frame) => viewOf(frame.header.kind).draw(frame), counter: byTestId('iteration-counter'), handle: () => window.gandojo,
 });
 
 framePump(transport, {
-  received: (frame) => {
-    if (frame.header.kind === 'image') return images.received(frame) !== false;
-    charts.push(frame.header);
-    return timeline.push(frame);
-  },
+  received: (frame) => viewOf(frame.header.kind).received(frame),
   render,
   error,
 });
@@ -159,8 +164,7 @@ function applyInfo(m) {
   if (typeof m.seed === 'number') state.seed = m.seed;
   if (typeof m.stage_ms === 'number') state.stageMs = m.stage_ms;
   if (m.kind) kinds.show(m.kind);
-  if (session.kind === 'image') images.setInfo(m);
-  else if (m.config) state.config = clone(m.config);
+  view().info(m);
   if ('running' in m && intent.running === null) controls.setRunning(Boolean(m.running), true);
   if ('slowmo' in m) controls.setSlowmo(Boolean(m.slowmo));
   syncAll();
@@ -178,7 +182,7 @@ const HANDLERS = {
     applyInfo(m);
     charts.clear('a');
     timeline.clear();
-    if (session.kind === 'image') images.reset();
+    view().reset();
     notice(CUSTOM.includes(state.dataset) ? `Training on your ${state.dataset === 'csv' ? 'uploaded' : 'drawn'} points from iteration 0`
       : `Reset: new models for ${state.dataset}, seed ${state.seed}`);
   },
@@ -196,19 +200,9 @@ const HANDLERS = {
     controls.syncUi();
     updateURL();
   },
-  config(m) {
-    if (session.kind === 'image') {
-      images.setConfig(m.config);
-      notice(m.rebuilt ? 'Config applied — new models' : 'Config applied');
-      return;
-    }
-    state.config = clone(m.config);
-    if (m.preset) state.preset = m.preset;
-    syncAll();
-    notice(m.message || (m.rebuilt ? 'Config applied — new models (architecture or noise changed)' : 'Config applied'));
-  },
+  config: (m) => view().config(m),
   alarm: (m) => readouts.alarm(m),
-  history: (m) => session.kind !== 'image' && charts.loadHistory(m), // the charts start at iteration 0
+  history: (m) => view().history(m),
   viewers: (m) => presenter.setCount(m.count),
   event(m) {
     if (m.event !== 'unlinked' || !compare.active) return;
@@ -234,11 +228,9 @@ transport.onMessage((m) => {
 transport.onStatus((s) => {
   if (s.state === 'open') {
     window.gandojo.openedAt = Date.now();
-    // the page's (URL's) cadence and DRS win over the server's; the server confirms with `state`
-    const { speed, slowmo, stageMs, drs } = state;
-    send({ cmd: 'speed', iterations_per_frame: speed });
-    if (session.kind !== 'image') send({ cmd: 'slowmo', on: slowmo, stage_ms: stageMs });
-    if (drs.on && session.kind !== 'image') send({ cmd: 'drs', on: true, percentile: drs.percentile });
+    // the page's (URL's) cadence, slow motion and DRS win over the server's; the server confirms with `state`
+    send({ cmd: 'speed', iterations_per_frame: state.speed });
+    view().opened();
     send({ cmd: 'snapshot' });
   } else if (s.state === 'closed') {
     readouts.status(`Disconnected — reconnecting (attempt ${s.attempt + 1})…`);
@@ -250,11 +242,9 @@ transport.onStatus((s) => {
 function connect(created) {
   Object.assign(session, { id: created.id, token: created.token, gone: false });
   kinds.show(created.kind);
-  if (session.kind === 'image') images.newSession();
-  if (created.config && session.kind !== 'image') state.config = clone(created.config);
   if (created.dataset) state.dataset = created.dataset;
   if (typeof created.seed === 'number') state.seed = created.seed;
-  if (session.kind === 'image') images.setInfo(created);
+  view().created(created);
   syncAll();
   window.gandojo.session = { id: created.id };
   presenter.setSession(created);
@@ -305,15 +295,15 @@ function updateURL() {
 }
 
 async function start() {
-  readouts.status('Loading…');
   applyHidden(state.hide);
   controls.syncUi();
   controls.syncConfig();
   initial.errors.forEach((e) => error(`URL: ${e}`));
-  const [datasets, presets] = await Promise.all([api.datasets(),
-    api.presets().catch((e) => { error(`Presets unavailable: ${e.message}`); return null; })]);
+  const { datasets, presets } = served;
+  if (served.presetsError) error(`Presets unavailable: ${served.presetsError.message}`);
   session.datasets = normalizeDatasets(datasets);
   session.imageDatasets = datasets.image_datasets || [];
+  kinds.setCatalog(datasets);
   images.setCatalog(datasets);
   if (!kinds.known(state.dataset)) {
     error(kinds.whyNot(state.dataset, session.datasets[0].name));
@@ -336,8 +326,9 @@ async function start() {
     }
   }
   if (intent.running === null) readouts.status('Creating session…');
-  const pretrained = state.pretrained && !kinds.isImage(state.dataset) && await requests.pretrained();
-  connect(pretrained || await requests.create(kinds.isImage(state.dataset) ? kinds.body() : requests.linkBody(base)));
+  const wanted = VIEWS[kinds.kindOf(state.dataset)];
+  const pretrained = state.pretrained && wanted.pretrained && await requests.pretrained();
+  connect(pretrained || await requests.create(wanted.body(base)));
 }
 
 // a handle for the console and the end-to-end tests

@@ -1,6 +1,10 @@
-"""The page's ES modules run in the browser: frame decoding, URL state, history bounds, shape checks."""
+"""The page's ES modules run in the browser: frame decoding, URL state, history bounds, shape checks;
+and the front end's layout: a core and a folder per view, one DOM helper, no bound copied from the server."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +158,99 @@ def test_compare_contrasts_the_loss(page):
         return [a.loss, b.loss, c.contrastConfig(b).loss, b.generator.lr === a.generator.lr];
     """)
     assert out == ["nonsaturating", "minimax", "nonsaturating", True]
+
+
+# ---------------------------------------------------------------- module layout (issue 11)
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+JS = FRONTEND / "js"
+# Inputs whose bounds the server does not serve in GET /api/limits (request bodies of image jobs and
+# the export query), and the timeline slider (the page's own frame history): their literals stay.
+BOUNDS_NOT_SERVED = {"metrics-n-input", "export-n-input", "timeline-slider"}
+
+
+def _sources() -> dict[str, str]:
+    return {str(p.relative_to(JS)): p.read_text() for p in sorted(JS.rglob("*.js"))}
+
+
+def test_the_page_is_a_core_and_a_folder_per_view():
+    files = set(_sources())
+    for core in ("state", "api", "transport", "protocol", "dom", "limits", "kinds", "jobs"):
+        assert f"core/{core}.js" in files
+    for view in ("lab", "images", "compare", "presenter", "saved", "plots"):
+        assert any(f.startswith(view + "/") for f in files), view
+    assert {f for f in files if "/" not in f} == {"main.js", "views.js"}  # wiring only at the top
+    for name, text in _sources().items():  # every module says what it is, in its first line
+        assert text.startswith(f"// {name} — "), name
+        assert len(text.splitlines()) <= 350, name
+
+
+def test_one_definition_of_each_dom_helper_and_one_job_poller():
+    sources = _sources()
+    defines = {name for name, text in sources.items()
+               if re.search(r"(const|function)\s+byTestId\b", text)}
+    assert defines == {"core/dom.js"}
+    # every lookup of an element by its test id goes through it
+    assert [n for n, t in sources.items() if re.search(r'querySelector\(`\[data-testid="\$\{', t)] == ["core/dom.js"]
+    assert [n for n, t in sources.items() if re.search(r"function\s+setText\b", t)] == ["core/dom.js"]
+    # GET /api/jobs/{job} is polled in one place only
+    assert [n for n, t in sources.items() if "api.job(" in t or "/api/jobs/" in t] == ["core/api.js", "core/jobs.js"]
+
+
+def test_no_server_bound_is_copied_into_the_page():
+    for name, text in _sources().items():
+        assert not re.search(r"\b(min|max)\s*:\s*-?\d", text), f"{name}: a bound literal (take it from /api/limits)"
+    pages = {"index.html": (FRONTEND / "index.html").read_text(), "images/template.js": (JS / "images/template.js").read_text()}
+    for name, html in pages.items():
+        for tag in re.findall(r"<input[^>]*>", html):
+            tid = re.search(r'data-testid="([^"]+)"', tag)
+            if tid and tid.group(1) in BOUNDS_NOT_SERVED:
+                continue
+            assert not re.search(r'\b(min|max)="', tag), f"{name}: {tag}"
+
+
+def test_every_editor_shows_the_served_bounds(page):
+    out = run(page, """
+        const limits = await (await fetch('/api/limits')).json();
+        const {PROPS} = await import('/js/core/state.js');
+        const {schemaAt} = await import('/js/core/limits.js');
+        const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+        const rows = [];
+        for (const p of PROPS.filter((x) => x.name.startsWith('config.'))) {
+          const node = schemaAt(limits.config['2d'], p.name.slice(7));
+          const el = q('cfg-' + p.name.slice(7).replace(/\\./g, '-'));
+          rows.push({name: p.name, tag: el.tagName, min: el.min, max: el.max,
+                     options: el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : null,
+                     node});
+        }
+        const knobs = [['image-batch-input', 'batch_size'], ['image-k-d', 'k_d'], ['latent-dim-input', 'latent_dim'],
+                       ['image-loss-select', 'loss'], ['image-d-dropout', 'discriminator.dropout']].map(([id, path]) => {
+          const el = q(id);
+          return {name: id, tag: el.tagName, min: el.min, max: el.max, node: schemaAt(limits.config.image, path),
+                  options: el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : null};
+        });
+        const top = [['seed-input', 'reset', 'seed'], ['speed-input', 'speed', 'iterations_per_frame'],
+                     ['stage-ms-input', 'slowmo', 'stage_ms'], ['drs-percentile', 'drs', 'percentile']].map(([id, cmd, f]) => {
+          const def = limits.commands.$defs[limits.commands.discriminator.mapping[cmd].split('/').pop()];
+          const node = def.properties[f].anyOf ? def.properties[f].anyOf[0] : def.properties[f];
+          return {name: id, tag: 'INPUT', min: q(id).min, max: q(id).max, node, options: null};
+        });
+        return {rows: [...rows, ...knobs, ...top], server: limits.server};
+    """)
+    assert len(out["rows"]) > 30
+    for r in out["rows"]:
+        node = r["node"]
+        if "enum" in node:
+            assert r["tag"] == "SELECT" and r["options"] == node["enum"], r
+            continue
+        low = node.get("minimum", node.get("exclusiveMinimum"))
+        high = node.get("maximum", node.get("exclusiveMaximum"))
+        for key, cap in (("batch", "max_batch"), ("heatmap", "max_heatmap_resolution"), ("speed", "max_step_n")):
+            if key in r["name"] and high is not None:
+                high = min(high, out["server"][cap])
+        assert r["min"] == ("" if low is None else _num(low)), r
+        assert r["max"] == ("" if high is None else _num(high)), r
+
+
+def _num(v) -> str:
+    """A number as an input's min / max attribute reads it back."""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))

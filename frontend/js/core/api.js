@@ -38,6 +38,8 @@ const sessionUrl = (s, tail = '') => `/api/sessions/${s.id}${tail}`;
 
 /** Every call the page makes; a session `s` is {id, token}. */
 export const api = {
+  /** Every bound: {server: limits, config: {kind: JSON schema}, commands: JSON schema of the websocket commands}. */
+  limits: () => request('GET', '/api/limits'),
   datasets: () => request('GET', '/api/datasets'),
   presets: () => request('GET', '/api/presets'),
   /** body: {dataset, seed, preset?, config?, pretrained?} → 201 {id, token, config, ...}. */

@@ -1,47 +1,59 @@
-// core/kinds.js — 2D ⇄ image sessions: which kind a dataset is, the body that creates one, the page's view (body.view-image) and the switch between kinds.
+// core/kinds.js — session kinds from what GET /api/datasets serves: which kind a dataset is, whether it can be opened here, the page's view (body.view-<kind>) and the switch between kinds.
+
+/** The kind of the datasets in each list of /api/datasets when an entry does not name its own. */
+const LISTS = { datasets: '2d', image_datasets: 'image' };
 
 export class SessionKinds {
   /**
-   * `deps`: {state, session, images (ImageView), requests (SessionRequests), create(body) → Promise<created>,
-   * switchTo(created) → Promise, syncUi(), error(msg)}. `session.kind` is '2d' or 'image'.
+   * `deps`: {state, session, views (the per-kind table: body() makes a session's POST body),
+   * create(body) → Promise<created>, switchTo(created) → Promise, syncUi(), error(msg)}.
    */
   constructor(deps) {
     this.deps = deps;
+    this.catalog = new Map(); // name → {kind, available, title, note}
   }
 
-  isImage(name) {
-    return this.deps.session.imageDatasets.some((d) => d.name === name);
+  /**
+   * GET /api/datasets: every list it serves, each entry with its kind — the server's `dataset_kinds`
+   * (its kind registry) when it serves one, else the entry's `kind`, else its list's.
+   */
+  setCatalog(json) {
+    const served = json.dataset_kinds || {};
+    this.catalog = new Map();
+    Object.entries(LISTS).forEach(([list, kind]) => (Array.isArray(json[list]) ? json[list] : []).forEach((d) => {
+      this.catalog.set(d.name, { available: true, ...d, kind: served[d.name] || d.kind || kind });
+    }));
   }
 
-  /** Whether a session can be made for `name` here (a 2D dataset, or an image dataset the server has). */
+  /** The kind of session a dataset needs (a drawn / uploaded one: the first kind's). */
+  kindOf(name) {
+    const d = this.catalog.get(name);
+    return d ? d.kind : Object.values(LISTS)[0];
+  }
+
+  /** Whether a session can be made for `name` here (listed, and its data is on this server). */
   known(name) {
-    const { session } = this.deps;
-    return session.datasets.some((d) => d.name === name) || session.imageDatasets.some((d) => d.name === name && d.available);
+    const d = this.catalog.get(name);
+    return Boolean(d && d.available);
   }
 
-  /** Why a link's dataset cannot be opened (for an image dataset: the server's note on how to get it). */
+  /** Why a link's dataset cannot be opened (for a listed one: the server's note on how to get it). */
   whyNot(name, fallback) {
-    const d = this.deps.session.imageDatasets.find((x) => x.name === name);
+    const d = this.catalog.get(name);
     const why = d ? `${d.title || name} is not on this server. ${d.note || ''}`.trim() : `Dataset "${name}" cannot be opened from a link`;
     return `${why} — using ${fallback}`;
   }
 
-  /** The kind of session a dataset needs. */
-  kindOf(name) {
-    return this.isImage(name) ? 'image' : '2d';
-  }
-
-  /** POST /api/sessions body for the page's dataset: an image one (with the URL's model) or a 2D one with the page's config. */
+  /** POST /api/sessions body for the page's dataset, made by its kind's view. */
   body() {
-    const { state, images, requests } = this.deps;
-    return this.isImage(state.dataset) ? images.sessionBody(state) : requests.body();
+    return this.deps.views[this.kindOf(this.deps.state.dataset)].body();
   }
 
   /** Show the view of `kind` (from a creation answer or a hello: a viewer page learns it only there). */
   show(kind) {
-    const { session } = this.deps;
-    session.kind = kind === 'image' ? 'image' : '2d';
-    document.body.classList.toggle('view-image', session.kind === 'image');
+    const { session, views } = this.deps;
+    session.kind = kind in views ? kind : Object.keys(views)[0];
+    Object.keys(views).forEach((k) => document.body.classList.toggle(`view-${k}`, k === session.kind));
   }
 
   /** A session of the other kind replaces the page's session (the old one ends); on failure the page stays. */

@@ -4,15 +4,10 @@ const DRAW_MS_KEPT = 600; // window.gandojo.drawMs: the last draw times (benchma
 const READOUTS_MS = 200; // numbers changing 30 times a second cannot be read anyway
 const OVERVIEW_MS = 150;
 
-/**
- * `w`: {state, readouts, progress, images, dist, overview, counter (element), handle (window.gandojo)}.
- * Returns render(frame) for pump.js / the timeline.
- */
-export function makeRender(w) {
-  let readoutsShown = 0;
+/** The 2D lab's drawing of a frame: alarm, DRS line, overview and distribution plot. `w`: {state, readouts, dist, overview}. */
+export function makeDraw2d(w) {
   let overviewDrawn = 0;
-
-  function render2d(h, sections) {
+  return function draw2d({ header: h, sections }) {
     w.readouts.alarm(h.alarm);
     w.readouts.drs(h.drs, h.metrics);
     w.overview.setStage(h.stage || null);
@@ -24,9 +19,18 @@ export function makeRender(w) {
       overviewDrawn = now;
       w.overview.update(h, sections);
     }
-  }
+  };
+}
 
-  return function render({ header: h, sections }) {
+/**
+ * `w`: {state, readouts, progress, draw(frame) (the frame's kind draws it), counter (element),
+ * handle (window.gandojo)}. Returns render(frame) for pump.js / the timeline.
+ */
+export function makeRender(w) {
+  let readoutsShown = 0;
+
+  return function render(frame) {
+    const h = frame.header;
     const t0 = performance.now();
     // the counter follows every drawn frame: it is the iteration of the frame on screen
     if (h.stage || !w.state.running || t0 - readoutsShown >= READOUTS_MS) {
@@ -36,13 +40,12 @@ export function makeRender(w) {
     } else {
       w.counter.textContent = String(h.iteration);
     }
-    if (h.kind === 'image') w.images.render({ header: h, sections });
-    else render2d(h, sections);
+    w.draw(frame);
     const g = w.handle();
     g.drawMs.push(performance.now() - t0);
     if (g.drawMs.length > DRAW_MS_KEPT) g.drawMs.splice(0, g.drawMs.length - DRAW_MS_KEPT);
     g.frames += 1;
     g.header = h;
-    g.sections = sections;
+    g.sections = frame.sections;
   };
 }

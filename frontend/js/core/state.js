@@ -1,25 +1,24 @@
 // core/state.js — all user-tunable state in one object + ONE declarative property table that drives URL (de)serialization.
 
-const ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'];
-const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
-const LOSSES = ['minimax', 'nonsaturating', 'lsgan', 'wgan-gp', 'hinge'];
+import { setLimits, configRules, commandRules } from './limits.js';
+
 export const LAYERS = ['real', 'fake', 'heatmap', 'gradients', 'manifold'];
 /** Control groups a `hide=` list can hide (e.g. for a class: hide=hyperparams,presets,knobs,compare). */
 export const HIDE_GROUPS = ['overview', 'hyperparams', 'cures', 'presets', 'knobs', 'compare', 'drs', 'data',
   'checkpoint', 'saved', 'timeline', 'charts'];
 
 /** The hyperparameter rows shared by the generator and the discriminator (one definition, two nets). */
-function netProps(net, key, lr) {
+function netProps(net, key) {
   const p = `config.${net}.`;
   return [
-    { name: p + 'hidden_layers', type: 'int', default: 1, url: key + '_layers', min: 0, max: 6, label: 'Hidden layers' },
-    { name: p + 'neurons', type: 'int', default: 8, url: key + '_neurons', min: 1, max: 256, label: 'Neurons / layer' },
-    { name: p + 'activation', type: 'enum', default: 'relu', url: key + '_act', options: ACTIVATIONS, label: 'Activation' },
-    { name: p + 'optimizer', type: 'enum', default: 'sgd', url: key + '_opt', options: OPTIMIZERS, label: 'Optimizer' },
-    { name: p + 'lr', type: 'float', default: lr, url: key + '_lr', min: 0, max: 10, step: 0.001, label: 'Learning rate' },
-    { name: p + 'betas.0', type: 'float', default: 0.9, url: key + '_beta1', min: 0, max: 0.9999, step: 0.01, label: 'β1 (adam)' },
-    { name: p + 'betas.1', type: 'float', default: 0.999, url: key + '_beta2', min: 0, max: 0.9999, step: 0.001, label: 'β2 (adam)' },
-    { name: p + 'momentum', type: 'float', default: 0, url: key + '_mom', min: 0, max: 0.9999, step: 0.1, label: 'Momentum' },
+    { name: p + 'hidden_layers', url: key + '_layers', label: 'Hidden layers' },
+    { name: p + 'neurons', url: key + '_neurons', label: 'Neurons / layer' },
+    { name: p + 'activation', url: key + '_act', label: 'Activation' },
+    { name: p + 'optimizer', url: key + '_opt', label: 'Optimizer' },
+    { name: p + 'lr', url: key + '_lr', step: 0.001, label: 'Learning rate' },
+    { name: p + 'betas.0', url: key + '_beta1', step: 0.01, label: 'β1 (adam)' },
+    { name: p + 'betas.1', url: key + '_beta2', step: 0.001, label: 'β2 (adam)' },
+    { name: p + 'momentum', url: key + '_mom', step: 0.1, label: 'Momentum' },
   ].map((prop) => ({ ...prop, group: 'net', net, row: prop.name.slice(p.length) }));
 }
 
@@ -27,39 +26,69 @@ function netProps(net, key, lr) {
  * The property table. name = path into the state object; url = query key;
  * group: 'net' (G/D editor rows), 'train' (training editor), 'cure' (cures editor), 'ui' (page state),
  * 'layer' (plot toggles). Types: int, float, bool, string, enum (options), list (comma-separated options).
- * `label` and `help` (a tooltip) describe an editor.
+ * `label` and `help` (a tooltip) describe an editor. Type, bounds, options and defaults of the
+ * server's fields come from GET /api/limits (applyLimits): `config.*` from the 2D config's schema,
+ * `command: [cmd, field]` from a websocket command's, `image: field` from the image config's.
  */
 export const PROPS = [
   { name: 'dataset', type: 'string', default: 'gaussians', url: 'dataset', group: 'ui' },
-  { name: 'seed', type: 'int', default: 0, url: 'seed', min: 0, max: 2 ** 31 - 1, group: 'ui' },
-  { name: 'speed', type: 'int', default: 0, url: 'speed', min: 0, max: 10000, group: 'ui' },
-  { name: 'stageMs', type: 'int', default: 800, url: 'stage_ms', min: 200, max: 3000, group: 'ui' },
+  { name: 'seed', default: 0, url: 'seed', command: ['reset', 'seed'], group: 'ui' },
+  { name: 'speed', default: 0, url: 'speed', command: ['speed', 'iterations_per_frame'], group: 'ui' },
+  { name: 'stageMs', default: 800, url: 'stage_ms', command: ['slowmo', 'stage_ms'], group: 'ui' },
   { name: 'preset', type: 'string', default: '', url: 'preset', group: 'ui' },
   { name: 'pretrained', type: 'bool', default: false, url: 'pretrained', group: 'ui' },
-  { name: 'imageModel', type: 'enum', default: 'mlp', url: 'model', options: ['mlp', 'dcgan', 'cgan'], group: 'ui' }, // image datasets
+  { name: 'imageModel', url: 'model', image: 'model', group: 'ui' }, // image datasets
   { name: 'drs.on', type: 'bool', default: false, url: 'drs', group: 'ui' },
-  { name: 'drs.percentile', type: 'float', default: 95, url: 'drs_p', min: 1, max: 99.9, group: 'ui' },
+  { name: 'drs.percentile', url: 'drs_p', command: ['drs', 'percentile'], group: 'ui' },
   { name: 'hide', type: 'list', default: [], url: 'hide', options: HIDE_GROUPS, group: 'ui' },
   ...LAYERS.map((l) => ({ name: 'layers.' + l, type: 'bool', default: true, url: 'show_' + l, group: 'layer' })),
-  ...netProps('generator', 'g', 0.03),
-  ...netProps('discriminator', 'd', 0.1),
-  { name: 'config.loss', type: 'enum', default: 'nonsaturating', url: 'loss', options: LOSSES, label: 'Loss' },
-  { name: 'config.k_d', type: 'int', default: 2, url: 'k_d', min: 1, max: 100, label: 'D steps (k_D)' },
-  { name: 'config.k_g', type: 'int', default: 1, url: 'k_g', min: 1, max: 100, label: 'G steps (k_G)' },
-  { name: 'config.batch_size', type: 'int', default: 150, url: 'batch', min: 1, max: 4096, label: 'Batch size' },
-  { name: 'config.noise.dim', type: 'int', default: 2, url: 'noise_dim', min: 1, max: 16, label: 'Noise dim' },
-  { name: 'config.noise.distribution', type: 'enum', default: 'gaussian', url: 'noise', options: ['uniform', 'gaussian'], label: 'Noise' },
-  { name: 'config.heatmap_resolution', type: 'int', default: 64, url: 'heatmap_res', min: 8, max: 256, label: 'Heatmap res.' },
+  ...netProps('generator', 'g'),
+  ...netProps('discriminator', 'd'),
+  { name: 'config.loss', url: 'loss', label: 'Loss' },
+  { name: 'config.k_d', url: 'k_d', label: 'D steps (k_D)' },
+  { name: 'config.k_g', url: 'k_g', label: 'G steps (k_G)' },
+  { name: 'config.batch_size', url: 'batch', label: 'Batch size' },
+  { name: 'config.noise.dim', url: 'noise_dim', label: 'Noise dim' },
+  { name: 'config.noise.distribution', url: 'noise', label: 'Noise' },
+  { name: 'config.heatmap_resolution', url: 'heatmap_res', label: 'Heatmap res.' },
   ...[
-    { name: 'config.gp_weight', type: 'float', default: 10, url: 'gp', min: 0, max: 1000, step: 1, label: 'GP weight (wgan-gp)', help: 'WGAN-GP gradient penalty λ (used by the wgan-gp loss only)' },
-    { name: 'config.instance_noise', type: 'float', default: 0, url: 'inoise', min: 0, max: 5, step: 0.01, label: 'Instance noise σ', help: 'Gaussian noise added to real and fake samples before D sees them (data units): overlapping supports keep G\'s gradient alive' },
-    { name: 'config.instance_noise_anneal', type: 'int', default: 0, url: 'inoise_anneal', min: 0, max: 1e6, label: 'σ → 0 over (its)', help: 'iterations over which the instance noise falls linearly to 0 (0 = constant)' },
-    { name: 'config.label_smoothing', type: 'float', default: 0, url: 'smooth', min: 0, max: 0.5, step: 0.05, label: 'Label smoothing', help: 'one-sided: D\'s target for real samples is 1 − s, so D stays less confident' },
-    { name: 'config.r1_weight', type: 'float', default: 0, url: 'r1', min: 0, max: 1000, step: 0.1, label: 'R1 penalty γ', help: 'γ/2 · E‖∇D(real)‖²: keeps D flat on the data, which damps oscillations' },
-    { name: 'config.pack', type: 'int', default: 1, url: 'pack', min: 1, max: 4, label: 'PacGAN pack', help: 'D judges this many samples at once, so a lack of variety gives fakes away' },
-    { name: 'config.unrolled_steps', type: 'int', default: 0, url: 'unroll', min: 0, max: 10, label: 'Unrolled D steps', help: 'unrolled GAN: G\'s update looks this many D steps ahead' },
+    { name: 'config.gp_weight', url: 'gp', step: 1, label: 'GP weight (wgan-gp)', help: 'WGAN-GP gradient penalty λ (used by the wgan-gp loss only)' },
+    { name: 'config.instance_noise', url: 'inoise', step: 0.01, label: 'Instance noise σ', help: 'Gaussian noise added to real and fake samples before D sees them (data units): overlapping supports keep G\'s gradient alive' },
+    { name: 'config.instance_noise_anneal', url: 'inoise_anneal', label: 'σ → 0 over (its)', help: 'iterations over which the instance noise falls linearly to 0 (0 = constant)' },
+    { name: 'config.label_smoothing', url: 'smooth', step: 0.05, label: 'Label smoothing', help: 'one-sided: D\'s target for real samples is 1 − s, so D stays less confident' },
+    { name: 'config.r1_weight', url: 'r1', step: 0.1, label: 'R1 penalty γ', help: 'γ/2 · E‖∇D(real)‖²: keeps D flat on the data, which damps oscillations' },
+    { name: 'config.pack', url: 'pack', label: 'PacGAN pack', help: 'D judges this many samples at once, so a lack of variety gives fakes away' },
+    { name: 'config.unrolled_steps', url: 'unroll', label: 'Unrolled D steps', help: 'unrolled GAN: G\'s update looks this many D steps ahead' },
   ].map((p) => ({ ...p, group: 'cure' })),
 ].map((p) => ({ group: 'train', ...p }));
+
+/** The server's rules (type, min, max, options, default) for a property, or null for a page-only one. */
+function serverRules(p) {
+  if (p.command) return commandRules(...p.command);
+  if (p.image) return configRules('image', p.image);
+  if (p.name.startsWith('config.')) return configRules('2d', p.name.slice(7));
+  return null;
+}
+
+/**
+ * Read GET /api/limits into the table (every property of a server field gets its type, bounds,
+ * options and default from there) and, when given, the server's default 2D config as the defaults
+ * of the config fields (a pydantic default_factory is not in the schema).
+ */
+export function applyLimits(json, defaultConfig) {
+  setLimits(json);
+  PROPS.forEach((p) => {
+    const rules = serverRules(p);
+    if (!rules) return;
+    const pageDefault = p.command && p.default !== undefined ? p.default : undefined;
+    Object.assign(p, rules);
+    if (pageDefault !== undefined) p.default = pageDefault; // the page's own start (e.g. speed 0 = as fast as it goes)
+    if (defaultConfig && p.name.startsWith('config.')) {
+      const v = getPath({ config: defaultConfig }, p.name);
+      if (v !== undefined) p.default = v;
+    }
+  });
+}
 
 export const propByName = Object.fromEntries(PROPS.map((p) => [p.name, p]));
 

@@ -1,36 +1,39 @@
 // images/knobs.js — the image GAN's config editors (one declarative table): PATCH on change, the server's 4xx shown next to the control.
 
 import { getPath, setPath } from '../core/state.js';
-
-const LOSSES = ['nonsaturating', 'minimax', 'lsgan', 'wgan-gp', 'hinge',
-  'f-kl', 'f-reverse-kl', 'f-js', 'f-pearson', 'f-hellinger'];
-const ACTIVATIONS = ['leaky_relu', 'relu'];
+import { configRules } from '../core/limits.js';
 
 /**
- * Each editor: test id, config path, type (enum | int | float | bool), options or bounds (hints: the
- * server is the judge), label and tooltip. `only` limits it to one model.
+ * Each editor: test id, config path, label and tooltip (`step`: the spinner's step); `only` limits it
+ * to one model. Type, options and bounds come from the image config's JSON schema (GET /api/limits):
+ * hints for the editor, the server is the judge.
  */
 export const IMAGE_KNOBS = [
-  { id: 'model-select', path: 'model', type: 'enum', options: ['mlp', 'dcgan', 'cgan'], label: 'Model', help: 'mlp: vanilla GAN · dcgan: convolutional · cgan: label-conditioned (one row per class)' },
-  { id: 'latent-dim-input', path: 'latent_dim', type: 'int', min: 1, max: 512, label: 'Latent dim', help: 'size of the noise vector z' },
-  { id: 'image-loss-select', path: 'loss', type: 'enum', options: LOSSES, label: 'Loss', help: 'GAN losses and f-GAN divergences' },
-  { id: 'image-lr-d', path: 'discriminator.lr', type: 'float', min: 0, max: 1, step: 0.0001, label: 'D learning rate' },
-  { id: 'image-lr-g', path: 'generator.lr', type: 'float', min: 0, max: 1, step: 0.0001, label: 'G learning rate' },
-  { id: 'image-beta1', path: 'betas.0', type: 'float', min: 0, max: 0.9999, step: 0.05, label: 'Adam β1', help: 'β1 of both Adam optimizers (DCGAN: 0.5)' },
-  { id: 'image-batch-input', path: 'batch_size', type: 'int', min: 16, max: 1024, label: 'Batch size' },
-  { id: 'image-k-d', path: 'k_d', type: 'int', min: 1, max: 20, label: 'D updates / it', help: 'D updates per iteration (the D:G ratio with the next)' },
-  { id: 'image-k-g', path: 'k_g', type: 'int', min: 1, max: 20, label: 'G updates / it', help: 'G updates per iteration' },
-  { id: 'image-output-select', path: 'output', type: 'enum', options: ['tanh', 'sigmoid'], label: 'G output', help: 'tanh with data in [−1, 1], or sigmoid with data in [0, 1]' },
-  { id: 'image-g-batchnorm', path: 'generator.batchnorm', type: 'bool', label: 'BatchNorm in G' },
-  { id: 'image-g-activation', path: 'generator.activation', type: 'enum', options: ACTIVATIONS, label: 'G activation' },
-  { id: 'image-d-activation', path: 'discriminator.activation', type: 'enum', options: ACTIVATIONS, label: 'D activation' },
-  { id: 'image-leaky-slope', path: 'leaky_slope', type: 'float', min: 0, max: 1, step: 0.05, label: 'LeakyReLU α' },
-  { id: 'image-d-dropout', path: 'discriminator.dropout', type: 'float', min: 0, max: 0.9, step: 0.1, label: 'Dropout in D' },
-  { id: 'image-label-smoothing', path: 'label_smoothing', type: 'float', min: 0, max: 0.5, step: 0.05, label: 'Label smoothing', help: 'one-sided: D\'s target for real images is 1 − s' },
-  { id: 'image-instance-noise', path: 'instance_noise', type: 'float', min: 0, max: 2, step: 0.05, label: 'Instance noise σ', help: 'Gaussian noise on D\'s inputs, in data units' },
-  { id: 'image-gp-weight', path: 'gp_weight', type: 'float', min: 0, max: 1000, step: 1, label: 'GP weight', help: 'gradient penalty λ (wgan-gp only)' },
-  { id: 'image-conditioning-select', path: 'conditioning', type: 'enum', options: ['concat', 'projection'], label: 'Conditioning', only: 'cgan', help: 'how D sees the label: one-hot concatenation or projection' },
+  { id: 'model-select', path: 'model', label: 'Model', help: 'mlp: vanilla GAN · dcgan: convolutional · cgan: label-conditioned (one row per class)' },
+  { id: 'latent-dim-input', path: 'latent_dim', label: 'Latent dim', help: 'size of the noise vector z' },
+  { id: 'image-loss-select', path: 'loss', label: 'Loss', help: 'GAN losses and f-GAN divergences' },
+  { id: 'image-lr-d', path: 'discriminator.lr', step: 0.0001, label: 'D learning rate' },
+  { id: 'image-lr-g', path: 'generator.lr', step: 0.0001, label: 'G learning rate' },
+  { id: 'image-beta1', path: 'betas.0', schema: 'generator.betas.0', step: 0.05, label: 'Adam β1', help: 'β1 of both Adam optimizers (DCGAN: 0.5)' },
+  { id: 'image-batch-input', path: 'batch_size', label: 'Batch size' },
+  { id: 'image-k-d', path: 'k_d', label: 'D updates / it', help: 'D updates per iteration (the D:G ratio with the next)' },
+  { id: 'image-k-g', path: 'k_g', label: 'G updates / it', help: 'G updates per iteration' },
+  { id: 'image-output-select', path: 'output', label: 'G output', help: 'tanh with data in [−1, 1], or sigmoid with data in [0, 1]' },
+  { id: 'image-g-batchnorm', path: 'generator.batchnorm', label: 'BatchNorm in G' },
+  { id: 'image-g-activation', path: 'generator.activation', label: 'G activation' },
+  { id: 'image-d-activation', path: 'discriminator.activation', label: 'D activation' },
+  { id: 'image-leaky-slope', path: 'leaky_slope', step: 0.05, label: 'LeakyReLU α' },
+  { id: 'image-d-dropout', path: 'discriminator.dropout', step: 0.1, label: 'Dropout in D' },
+  { id: 'image-label-smoothing', path: 'label_smoothing', step: 0.05, label: 'Label smoothing', help: 'one-sided: D\'s target for real images is 1 − s' },
+  { id: 'image-instance-noise', path: 'instance_noise', step: 0.05, label: 'Instance noise σ', help: 'Gaussian noise on D\'s inputs, in data units' },
+  { id: 'image-gp-weight', path: 'gp_weight', step: 1, label: 'GP weight', help: 'gradient penalty λ (wgan-gp only)' },
+  { id: 'image-conditioning-select', path: 'conditioning', label: 'Conditioning', only: 'cgan', help: 'how D sees the label: one-hot concatenation or projection' },
 ];
+
+/** A knob with the server's rules for its field (type, options, min, max). */
+function withRules(knob) {
+  return { ...configRules('image', knob.schema || knob.path), ...knob };
+}
 
 /** The value an editor shows for `knob` in `config` (β1 is the generator's). */
 function valueOf(config, knob) {
@@ -79,7 +82,7 @@ export class ImageKnobs {
   constructor(root, deps) {
     this.deps = deps;
     this.config = null;
-    this.rows = IMAGE_KNOBS.map((knob) => {
+    this.rows = IMAGE_KNOBS.map(withRules).map((knob) => {
       const label = document.createElement('label');
       label.className = 'knob-field';
       if (knob.help) label.title = knob.help;

@@ -24,7 +24,7 @@ export const VIEW_HTML = `
     <div class="interp-head">
       <span class="tool-label">Latent interpolation</span>
       <span class="interp-hint" data-testid="interpolation-hint">Click two samples in the grid: a, then b.</span>
-      <label class="interp-steps">steps <input type="number" min="2" max="32" step="1" value="10" data-testid="interpolation-steps" aria-label="Interpolation steps"></label>
+      <label class="interp-steps">steps <input type="number" step="1" value="10" data-testid="interpolation-steps" aria-label="Interpolation steps"></label>
       <button type="button" data-testid="interpolation-clear" disabled>Clear</button>
     </div>
     <canvas class="interp-canvas" aria-label="Samples on the straight line from z_a to z_b"></canvas>

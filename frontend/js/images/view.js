@@ -8,6 +8,7 @@ import { ImageLossChart } from './losschart.js';
 import { fmt } from '../plots/common.js';
 import { DataFetch, describeData } from './datafetch.js';
 import { byTestId, setText } from '../core/dom.js';
+import { applyBounds, commandRules } from '../core/limits.js';
 
 export { describeData };
 
@@ -50,6 +51,7 @@ export class ImageView {
     }, { refresh: () => deps.api.datasets().then((json) => this.setCatalog(json)).catch((e) => deps.error(e.message)) });
     this.jobs = [this.job('metrics', metricsTable, () => deps.api.startMetrics(deps.session(), this.metricsBody())),
       this.job('experiment', experimentTable, () => deps.api.startExperiment(deps.session(), {}))];
+    applyBounds(this.el('interpolation-steps'), commandRules('interpolate', 'steps'));
     this.bind();
   }
 
@@ -92,7 +94,8 @@ export class ImageView {
       setText(this.el('interpolation-hint'), `a = sample ${t + 1}; now click b.`);
       return;
     }
-    const steps = Math.max(2, Math.min(32, Math.round(Number(this.el('interpolation-steps').value)) || DEFAULT_STEPS));
+    const { min, max } = commandRules('interpolate', 'steps');
+    const steps = Math.max(min, Math.min(max, Math.round(Number(this.el('interpolation-steps').value)) || DEFAULT_STEPS));
     this.deps.send({ cmd: 'interpolate', a: this.pending, b: t, steps });
     this.grid.setPicks([this.pending, t]);
     this.pending = null;

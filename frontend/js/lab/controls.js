@@ -4,6 +4,7 @@ import {
   PROPS, LAYERS, propByName, getPath, parseValue, configPatchFor, tidy,
 } from '../core/state.js';
 import { byTestId } from '../core/dom.js';
+import { applyBounds, commandRules } from '../core/limits.js';
 
 /** The data-testid of a config field's editor: config.generator.lr → cfg-generator-lr. */
 export const configTestId = (name) => 'cfg-' + name.replace(/^config\./, '').replace(/\./g, '-');
@@ -147,6 +148,10 @@ export class Controls {
     byTestId('run-n-button').addEventListener('click', () => this.runN());
     byTestId('run-n-input').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') this.runN(); });
     this.bindField('dataset-select', 'dataset', (v) => this.actions.changeDataset(v));
+    [['seed-input', 'seed'], ['speed-input', 'speed'], ['stage-ms-input', 'stageMs'], ['drs-percentile', 'drs.percentile']]
+      .forEach(([id, name]) => applyBounds(byTestId(id), propByName[name]));
+    this.until = commandRules('play', 'until'); // Run N stops at an iteration the server accepts
+    applyBounds(byTestId('run-n-input'), { min: this.until.min, max: this.until.max });
     // seed, speed and stage duration change in the state when the server confirms them
     this.bindField('seed-input', 'seed', (v) => send({ cmd: 'reset', seed: v }));
     this.bindField('speed-input', 'speed', (v) => send({ cmd: 'speed', iterations_per_frame: v }));
@@ -158,11 +163,12 @@ export class Controls {
   runN() {
     const el = byTestId('run-n-input');
     const n = Number(el.value);
-    if (!Number.isInteger(n) || n < 1 || n > 1000000) {
-      this.actions.error(`Run N: "${el.value}" is not a whole number of iterations from 1 to 1,000,000`);
+    const until = this.actions.iteration() + n;
+    if (!Number.isInteger(n) || n < this.until.min || until > this.until.max) {
+      const most = (this.until.max - this.actions.iteration()).toLocaleString('en-US');
+      this.actions.error(`Run N: "${el.value}" is not a whole number of iterations from ${this.until.min} to ${most}`);
       return;
     }
-    const until = this.actions.iteration() + n;
     this.state.running = true;
     this.actions.send({ cmd: 'play', until });
     this.setRunning(true);

@@ -1,10 +1,12 @@
 // lab/drawing.js — draw mode: mouse / touch strokes over the distribution plot become example points in the unit square (the `drawn` dataset).
 
 import { byTestId } from '../core/dom.js';
+import { commandRules } from '../core/limits.js';
 
 const UNIT = { x: [0, 1], y: [0, 1] };
 const SPACING = 0.008; // unit-square distance between the points sampled along a stroke
-export const MAX_DRAWN_POINTS = 10000;
+/** The most points one `points` command may carry (the server's bound). */
+const maxPoints = () => commandRules('points', 'points').maxItems;
 
 /** Points every SPACING along a polyline, carried over from one segment to the next. */
 export class StrokeSampler {
@@ -109,14 +111,14 @@ export class Drawing {
   }
 
   add(ev, first) {
-    if (this.sampler.points.length >= MAX_DRAWN_POINTS) {
-      this.actions.error(`A drawing holds at most ${MAX_DRAWN_POINTS} points`);
+    if (this.sampler.points.length >= maxPoints()) {
+      this.actions.error(`A drawing holds at most ${maxPoints().toLocaleString('en-US')} points`);
       return;
     }
     const p = this.toUnit(ev);
     if (first) this.sampler.start(p);
     else this.sampler.extend(p);
-    if (this.sampler.points.length > MAX_DRAWN_POINTS) this.sampler.points.length = MAX_DRAWN_POINTS;
+    if (this.sampler.points.length > maxPoints()) this.sampler.points.length = maxPoints();
     this.paint();
     this.sync();
   }

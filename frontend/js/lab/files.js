@@ -2,6 +2,7 @@
 
 import { api } from '../core/api.js';
 import { byTestId } from '../core/dom.js';
+import { commandRules } from '../core/limits.js';
 
 export class Files {
   /**
@@ -13,6 +14,8 @@ export class Files {
     this.actions = actions;
     this.pretrainedFor = null;
     this.onFile('csv-upload', (file) => this.uploadCsv(file));
+    const most = commandRules('points', 'points').maxItems.toLocaleString('en-US');
+    byTestId('csv-upload').closest('label').title = `x,y rows (optional header), at most ${most} points / 1 MB`;
     this.onFile('checkpoint-load', (file) => this.load(file));
     byTestId('pretrained-toggle').addEventListener('change', (ev) => this.pretrained(ev.target.checked));
   }

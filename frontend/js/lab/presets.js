@@ -9,7 +9,11 @@ const KINDS = [
   ['provocation', 'Provoke a collapse'],
   ['cure', 'Cures'],
 ];
-/** On/off knobs: the config field each one switches and its off value (as in gan/presets.py), to show the state. */
+/**
+ * On/off knobs whose state the server does not send yet: the config field each one switches and its
+ * off value (as in gan/presets.py). A `knobs` map {name: on} in the server's hello / config messages
+ * (state.knobs) wins; this table goes once every server sends it.
+ */
 const TOGGLE_FIELDS = {
   'instance-noise': ['instance_noise', 0], 'label-smoothing': ['label_smoothing', 0], r1: ['r1_weight', 0],
   pacgan: ['pack', 1], unrolled: ['unrolled_steps', 0],
@@ -79,13 +83,20 @@ export class Lab {
     this.syncKnobs();
   }
 
-  /** On/off knobs say whether they are on in the session's config (aria-pressed, "· on" / "· off"). */
-  syncKnobs() {
+  /** Whether on/off knob `name` is on: the server's word (state.knobs), else read from the config; null: unknown. */
+  knobOn(name) {
+    const served = this.state.knobs;
+    if (served && name in served) return Boolean(served[name]);
     const cfg = this.state.config || {};
+    const [field, off] = TOGGLE_FIELDS[name] || [];
+    return field && field in cfg ? cfg[field] !== off : null;
+  }
+
+  /** On/off knobs say whether they are on in the session (aria-pressed, "· on" / "· off"). */
+  syncKnobs() {
     this.knobBox.querySelectorAll('.knob[data-toggle]').forEach((b) => {
-      const [field, off] = TOGGLE_FIELDS[b.dataset.knob] || [];
-      if (!field || !(field in cfg)) return;
-      const on = cfg[field] !== off;
+      const on = this.knobOn(b.dataset.knob);
+      if (on === null) return;
       b.setAttribute('aria-pressed', String(on));
       b.querySelector('.knob-state').textContent = on ? 'on' : 'off';
     });
@@ -123,7 +134,7 @@ export class Lab {
       b.dataset.testid = `knob-${k.name}`;
       b.textContent = k.label || k.name;
       b.dataset.knob = k.name;
-      if (k.toggle && TOGGLE_FIELDS[k.name]) {
+      if (k.toggle) {
         b.dataset.toggle = '1';
         b.append(' · ', Object.assign(document.createElement('span'), { className: 'knob-state' }));
       }
