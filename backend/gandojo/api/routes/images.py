@@ -59,7 +59,8 @@ async def export(session: ReadableImage, n: int = Query(10_000, ge=1, le=10_000)
                  format: ExportFormat = Query("npz")) -> Response:
     """n fresh samples: .npz (`images` uint8 n×28×28, `labels` for cgan) or a PNG grid."""
     data = await asyncio.to_thread(session.export, n, format)
-    name = f"gandojo-{session.trainer.data.name}-{session.trainer.iteration}-{secrets.token_hex(2)}"
+    info = session.info()
+    name = f"gandojo-{info['dataset']}-{info['iteration']}-{secrets.token_hex(2)}"
     media = "image/png" if format == "png" else "application/octet-stream"
     return Response(data, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'})
