@@ -4,6 +4,7 @@ an image request, a saved name; refusals name the request field."""
 from __future__ import annotations
 
 import pytest
+import torch
 from pydantic import ValidationError
 
 from gandojo.engine import create
@@ -83,3 +84,13 @@ def test_the_catalogue_names_each_datasets_kind():
     assert {d["kind"] for d in got["datasets"]} == {"2d"}
     assert got["dataset_kinds"]["mnist"] == "image" and got["kinds"]["2d"]["toggles"]
     assert set(create.config_schemas()) == {"2d", "image"}
+
+
+def test_the_custom_point_datasets_are_listed_from_their_one_source():
+    from gandojo.gan.datasets import CUSTOM, points_dataset
+
+    got = create.datasets()["custom_datasets"]
+    assert [d["name"] for d in got] == list(CUSTOM) == ["drawn", "csv"]
+    assert {d["kind"] for d in got} == {"2d"}
+    for d in got:  # the title a session on those points reports is the listed one
+        assert points_dataset(torch.zeros(3, 2), d["name"]).title == d["title"]

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from ..datasets.idx import DataError
 from ..datasets.images import SOURCE_NOTES, find_sources
 from ..gan.config import GanConfig, deep_merge
+from ..gan.datasets import CUSTOM_TITLES
 from ..gan.images.config import default_image_config
 from ..gan.presets import KNOBS, PRESETS
 from . import checkpoint, datafetch, image_checkpoint, pretrained
@@ -51,6 +52,8 @@ def datasets(root: str | None = None, jobs: JobRegistry | None = None) -> dict[s
             "datasets": [{"name": d.name, "title": d.title, "kind": two.name,
                           "view": {"x": list(d.view[0]), "y": list(d.view[1])},
                           "modes_total": d.modes_total} for d in two.datasets.values()],
+            "custom_datasets": [{"name": n, "title": t, "kind": two.name}  # drawn / uploaded points
+                                for n, t in CUSTOM_TITLES.items()],
             "image_datasets": [_image_listing(spec, root, jobs) for spec in image.datasets.values()],
             "image_default_config": image.default_config().model_dump(),
             "image_models": image.extras["models"], **catalogue()}
