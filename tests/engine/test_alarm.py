@@ -134,9 +134,22 @@ def test_oscillation_of_js_fires_and_clears_when_it_settles():
     alarm = CollapseAlarm()
     out = feed(alarm, swinging)
     assert out["active"] and out["kind"] == "oscillation"
+    for i in range(12):  # the last 8 observations can hold a single reversal: not yet calm
+        assert feed(alarm, [swinging[i]], start=1200 + 20 * i)["kind"] == "oscillation"
     out = feed(alarm, [obs(js=0.1)] * 10, start=2000)
     assert not out["active"]
     assert not feed(CollapseAlarm(), [obs(js=0.1 + 0.05 * (i % 2)) for i in range(60)])["active"]
+
+
+def test_oscillation_of_coverage_clears_only_when_coverage_settles():
+    """Raised by coverage hopping 8 ↔ 4 while JS holds still: a calm JS alone does not clear it."""
+    hopping = [obs(8 if i // 3 % 2 else 4) for i in range(60)]
+    alarm = CollapseAlarm()
+    out = feed(alarm, hopping)
+    assert out["active"] and "oscillation" in out["kinds"]
+    for i in range(12):  # still hopping: it stays, not blinking off between two hops
+        assert "oscillation" in feed(alarm, [hopping[i]], start=1200 + 20 * i)["kinds"]
+    assert not feed(alarm, [obs(8)] * 10, start=2000)["active"]
 
 
 def test_divergence_names_the_reason():

@@ -140,3 +140,27 @@ def test_the_default_run_at_iteration_0_captures_nothing():
     t = Trainer2D(get_dataset("gaussians"), GanConfig(), 0)
     m = build_frame(t, ProbeSet(t)).header["metrics"]
     assert m["modes_captured"] == 0 and m["js"] > 0.5
+
+
+def test_kl_of_fakes_that_miss_the_data_is_capped_by_the_smoothing():
+    """KL(real ‖ fake) is infinite when no fake falls where the data is; the grid's ε (1e-4 of a
+    sample per cell) makes it log2(N/ε) − H(real histogram) ≤ log2(N/ε + 1) ≈ 24.6 bits for
+    N = 2500, and the default run's first fakes, which miss the data, read 14-21 bits (README:
+    "no overlap", not a distance)."""
+    import math
+    from gandojo.engine.frames import ProbeSet, build_frame
+    from gandojo.gan.config import GanConfig
+    from gandojo.gan.metrics import GRID_EPS
+    from gandojo.gan.trainer import Trainer2D
+    cap = math.log2(2500 / GRID_EPS + 1)
+    g = torch.Generator().manual_seed(0)
+    real = torch.rand(2500, 2, generator=g) * 0.3
+    kl, js = grid_kl_js(real, real + 0.6, UNIT)
+    p = grid_histogram(real, UNIT) / 2500
+    entropy = float(-(p[p > 0] * p[p > 0].log2()).sum())
+    assert kl == pytest.approx(math.log2(2500 / GRID_EPS) - entropy, abs=0.01) and kl <= cap
+    assert js == pytest.approx(1.0, abs=1e-3)
+    for seed in range(3):
+        t = Trainer2D(get_dataset("gaussians"), GanConfig(), seed)
+        m = build_frame(t, ProbeSet(t)).header["metrics"]
+        assert 10 < m["kl"] <= cap and m["js"] > 0.5

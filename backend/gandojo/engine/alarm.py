@@ -182,9 +182,15 @@ class CollapseAlarm:
                     or not _vanishing(cfg, m, margin=10.0))
         if kind == "d-dead":
             return len(last) == 2 and not any(self._d_blind(x) for x in last)
-        if kind == "oscillation":
-            js = [_num(h[1], "js") for h in self._recent(iteration, OSC_WINDOW)]
-            return None not in js and _swings(js[-2 * SWINGS:], SWING) < 2
+        if kind == "oscillation":  # JS and coverage calm over a window (at least 8 observations)
+            recent = [h[1] for h in self.history if h[0] >= iteration - self.window]
+            if len(recent) < 2 * SWINGS:
+                recent = [h[1] for h in self.history][-2 * SWINGS:]
+            js = [_num(x, "js") for x in recent]
+            cov = [x.get("modes_captured") for x in recent]
+            calm_cov = not total or None in cov or _swings([float(c) for c in cov],
+                                                           max(1.0, total / 4)) < 2
+            return None not in js and _swings(js, SWING) < 2 and calm_cov
         return False
 
     # ------------------------------------------------------------------ update
