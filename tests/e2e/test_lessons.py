@@ -20,7 +20,11 @@ def student(browser, server):
 
 def test_a_student_completes_a_step_and_sees_its_check_tick(student, server) -> None:
     p = student
-    p.wait_for_selector(f'{tid("lesson-step")}[data-step="1"]', timeout=30_000)
+    try:
+        p.wait_for_selector(f'{tid("lesson-step")}[data-step="1"]', timeout=30_000)
+    except Exception:  # say what the panel said (a refused setup shows its reason there)
+        raise AssertionError(f"step 1 not shown; panel: {p.text_content(tid('lesson-panel'))!r}, "
+                             f"errors: {p.errors}") from None
     assert "Where do you see" in p.text_content(tid("lesson-step"))
     assert "lesson-spotlight" in p.get_attribute(tid("plot-distribution"), "class")
     assert "lesson-spotlight" not in (p.get_attribute(tid("slowmo-toggle"), "class") or "")

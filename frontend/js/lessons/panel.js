@@ -6,6 +6,8 @@ import { byTestId } from '../core/dom.js';
 import { markdown } from './markdown.js';
 
 const POLL_MS = 1000;
+// read when this module loads, before the page's own URL state rewrites the query string
+const OPENED_WITH = new URLSearchParams(window.location.search);
 const STORE = 'gandojo.lesson'; // progress per browser: {id, step}
 const STYLE = `
 [data-testid=lesson-panel]{position:fixed;right:12px;bottom:12px;width:340px;max-height:70vh;overflow:auto;
@@ -38,8 +40,9 @@ export class LessonPanel {
     document.head.appendChild(style);
     const el = document.createElement('aside');
     el.dataset.testid = 'lesson-panel';
+    el.classList.add('collapsed'); // folded until a lesson opens: it covers the plots' corner
     el.innerHTML = `
-      <div><strong>Lessons</strong> <button type="button" data-testid="lesson-toggle">hide</button></div>
+      <div><strong>Lessons</strong> <button type="button" data-testid="lesson-toggle">show / hide</button></div>
       <div class="lesson-body">
         <select data-testid="lesson-select"><option value="">choose a lesson…</option></select>
         <button type="button" data-testid="lesson-start">Start</button>
@@ -73,7 +76,7 @@ export class LessonPanel {
       opt.textContent = `${les.title} (${les.level}, ${les.steps} steps)`;
       select.appendChild(opt);
     }
-    const url = new URLSearchParams(window.location.search);
+    const url = OPENED_WITH;
     const saved = JSON.parse(localStorage.getItem(STORE) || 'null');
     const id = url.get('lesson') || (saved && saved.id);
     const step = Number(url.get('lesson') ? url.get('step') || 1 : saved && saved.step) || 1;
@@ -83,6 +86,7 @@ export class LessonPanel {
   /** Wait for the page's session, fetch the lesson, enter `step` (1-based). */
   async open(id, step) {
     if (!id) return;
+    this.el.classList.remove('collapsed');
     this.part('lesson-select').value = id;
     this.lesson = await request('GET', `/api/lessons/${id}`);
     await this.whenSession();
