@@ -7,7 +7,7 @@ import pytest
 
 from gandojo.engine.lessons.checks import Observation, RunEnd, evaluate
 from gandojo.engine.lessons.model import Action, catalog, parse_lesson
-from gandojo.engine.lessons.progress import LessonProgress
+from gandojo.engine.lessons.progress import LessonBook, LessonProgress
 from gandojo.engine.lessons.runner import check_step
 from gandojo.engine.manager import SessionManager
 from gandojo.gan.config import GanConfig
@@ -95,9 +95,15 @@ def test_slow_motion_step_passes_with_its_solution_only(progress) -> None:
     step = catalog()["ganlab-sheet"].steps[2]
     wrong = check_step(progress, 2, [Action(answer=1)])  # answered, but never pressed Step
     assert not wrong.passed and any("'stages' fails" in p for p in wrong.problems)
+    assert progress.session.subscriber_count == 1  # the stage watcher, while the check is open
+    book = LessonBook()
+    book._by_id[progress.session.id] = progress
+    book.sweep(idle_s=0.0)  # nobody evaluated it since: it lets go (the idle reaper may act)
+    assert progress.session.subscriber_count == 0
     report = check_step(progress, 2)
     assert report.passed, report.problems
     assert report.iterations == 1 and step.checks[0].kind == "stages"
+    assert progress.session.subscriber_count == 0  # ticked: no watcher left on the session
 
 
 def test_losses_step_passes_and_too_short_or_wrong_answer_fails(progress) -> None:

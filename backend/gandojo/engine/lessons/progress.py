@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import struct
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -21,6 +22,7 @@ from .checks import Observation, RunEnd, evaluate
 from .model import Action, Lesson, Question, Setup, StagesCheck
 
 TIMEOUT_S = 60.0  # how long one session command may take
+IDLE_S = 300.0  # a progress nobody evaluated for this long lets go of its session (LessonBook.sweep)
 
 
 def frame_header(data: bytes) -> dict[str, Any] | None:
@@ -44,6 +46,7 @@ class LessonProgress:
     def __init__(self, lesson: Lesson, session: Any) -> None:
         self.lesson, self.session = lesson, session
         self.index = 0
+        self.last_seen = time.monotonic()
         self.passed: dict[int, set[str]] = {}
         self.answers: dict[int, dict[str, Any]] = {}
         self._lock = threading.RLock()
@@ -66,7 +69,7 @@ class LessonProgress:
             if apply and self.step.setup is not None:
                 self.apply_setup(self.step.setup)
             self._reset_observations()
-            self._watch_stages(any(isinstance(c, StagesCheck) for c in self.step.checks))
+            self._watch_stages(self._needs_watch())
             return self.evaluate()
 
     def _reset_observations(self) -> None:
@@ -156,7 +159,17 @@ class LessonProgress:
                                self._since if same else 0, list(self.runs), set(self.alarms),
                                set(self.stages))
 
+    def _needs_watch(self) -> bool:
+        """A stages check of this step that has not ticked yet: the frame watcher must look.
+        (While it is attached the session counts as watched, so the idle reaper leaves it.)"""
+        latched = self.passed.get(self.index, set())
+        return any(isinstance(c, StagesCheck) and c.id not in latched for c in self.step.checks)
+
     def _watch_stages(self, on: bool) -> None:
+        with self._lock:
+            self._set_watch(on)
+
+    def _set_watch(self, on: bool) -> None:
         if self._watch is not None and not on:
             self.session.unsubscribe(self._watch)
             self._watch = None
@@ -179,6 +192,7 @@ class LessonProgress:
     # ------------------------------------------------------------ evaluation
     def evaluate(self) -> dict[str, Any]:
         """The step's status: every check (latched once passed), the question, done."""
+        self.last_seen = time.monotonic()
         obs = self.observe()
         with self._lock:
             latched = self.passed.setdefault(self.index, set())
@@ -190,6 +204,7 @@ class LessonProgress:
                 ok = c.id in latched
                 checks.append({"id": c.id, "text": c.text, "passed": ok, "detail": r.detail,
                                "hint": None if ok else c.hint})
+            self._watch_stages(self._needs_watch())  # off once ticked; back when a student returns
             return {"id": self.lesson.id, "step": self.index + 1, "steps": len(self.lesson.steps),
                     "iteration": obs.iteration, "checks": checks, "question": self._question(),
                     "done": all(c["passed"] for c in checks) and self._question_done()}
@@ -223,16 +238,28 @@ class LessonBook:
         self._lock = threading.Lock()
 
     def get(self, session: Any) -> LessonProgress | None:
+        self.sweep()
         with self._lock:
             p = self._by_id.get(session.id)
         return p if p is not None and p.session is session else None
 
+    def sweep(self, idle_s: float = IDLE_S) -> None:
+        """Drop the progress of ended sessions; detach the frame watcher of those nobody
+        evaluated for `idle_s` (so that the idle reaper can pause and end an abandoned session)."""
+        now = time.monotonic()
+        with self._lock:
+            ended = [k for k, v in self._by_id.items() if v.session.closed]
+            for sid in ended:
+                self._by_id.pop(sid).close()
+            idle = [v for v in self._by_id.values() if now - v.last_seen > idle_s]
+        for p in idle:
+            p.close()
+
     def start(self, lesson: Lesson, session: Any) -> LessonProgress:
         """A new progress of `lesson` on `session` (replacing the one it had)."""
         p = LessonProgress(lesson, session)
+        self.sweep()
         with self._lock:
-            for sid in [k for k, v in self._by_id.items() if v.session.closed]:
-                del self._by_id[sid]
             old = self._by_id.pop(session.id, None)
             self._by_id[session.id] = p
         if old is not None:
