@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import Callable, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from torch.func import functional_call
+from torch.nn.modules import module as nn_module
+from torch.optim import optimizer as optim_module
 
 from .config import GanConfig, NetConfig
 from .cures import (add_noise, instance_noise_sigma, pack_rows, per_sample, replicate_points,
@@ -87,8 +90,11 @@ class Trainer2D:
         self.G = mlp(cfg.noise.dim, 2, cfg.generator, init, out_view=view).to(self.device)
         self.D = mlp(2 * cfg.pack, 1, cfg.discriminator, init, in_view=view).to(self.device)
         self.g_params = list(self.G.parameters())
+        self.d_params = list(self.D.parameters())
         self.opt_g = build_optimizer(self.g_params, cfg.generator)
-        self.opt_d = build_optimizer(self.D.parameters(), cfg.discriminator)
+        self.opt_d = build_optimizer(self.d_params, cfg.discriminator)
+        self._g_fwd, self._d_fwd = lean_forward(self.G), lean_forward(self.D)
+        self._lean_for: GanConfig | None = None  # the config `_lean` was decided for
         self.rng = torch.Generator(self.device).manual_seed(self.seed + 1)
         self.iteration = 0
         self._loss_d: torch.Tensor | None = None
@@ -101,7 +107,7 @@ class Trainer2D:
             self.reset()
             return True
         for attr, opt_attr, params in (("generator", "opt_g", self.g_params),
-                                       ("discriminator", "opt_d", list(self.D.parameters()))):
+                                       ("discriminator", "opt_d", self.d_params)):
             o, n = getattr(old, attr), getattr(new, attr)
             if n.optimizer != o.optimizer:
                 setattr(self, opt_attr, build_optimizer(params, n))
@@ -201,10 +207,15 @@ class Trainer2D:
 
         A whole unobserved iteration goes to `fast_step` when one is set (gan/compiled.py's
         BoundStep: the same iteration compiled); it returns False when it cannot take it."""
-        if (part == "both" and observe is None and self.fast_step is not None
-                and self.fast_step(self)):
-            self.iteration += 1
-            return
+        if observe is None:
+            if part == "both" and self.fast_step is not None and self.fast_step(self):
+                self.iteration += 1
+                return
+            if self._lean_for is not self.config:
+                self._lean_for, self._lean = self.config, lean_plan(self.config)
+            if self._lean and not _hooked((self.G, self.D), (self.opt_g, self.opt_d)):
+                self._lean_iteration(part)
+                return
         if part in ("both", "d"):
             for _ in range(self.config.k_d):
                 self.d_step(observe)
@@ -221,6 +232,29 @@ class Trainer2D:
         if loss_d is not None:
             self._loss_d, self._loss_g = loss_d, loss_g
 
+    def _lean_iteration(self, part: Part) -> None:
+        """`iterate` without observers or cures (lean_plan): the same draws, the same arithmetic
+        (bit for bit), without per-step checks, nn.Module calls or torch.optim's step wrapper
+        where SGD without momentum is one foreach update."""
+        cfg, n, rng, loss = self.config, self.config.batch_size, self.rng, LOSSES[self.config.loss]
+        G, D, smooth = self._g_fwd, self._d_fwd, cfg.label_smoothing
+        if part != "g":
+            for _ in range(cfg.k_d):
+                real = self.dataset.sample(n, rng)
+                with torch.no_grad():
+                    fake = G(sample_noise(n, cfg.noise, rng))
+                out = D(torch.cat([real, fake]))
+                r, f = out[:n], out[n:]
+                d = loss.d_loss(r, f, smooth) if smooth else loss.d_loss(r, f)
+                _descend(self.opt_d, self.d_params, torch.autograd.grad(d, self.d_params))
+            self._loss_d = d.detach()
+        if part != "d":
+            for _ in range(cfg.k_g):
+                g = loss.g_loss(D(G(sample_noise(n, cfg.noise, rng))))
+                _descend(self.opt_g, self.g_params, torch.autograd.grad(g, self.g_params))
+            self._loss_g = g.detach()
+        self.iteration += 1
+
     def losses(self) -> dict[str, float | None]:
         """The last D and G losses (each from the last step of its part)."""
         return {"d": None if self._loss_d is None else float(self._loss_d),
@@ -228,3 +262,60 @@ class Trainer2D:
 
     def parameters_of(self, which: Literal["d", "g"]) -> list[nn.Parameter]:
         return list((self.D if which == "d" else self.G).parameters())
+
+
+def lean_plan(cfg: GanConfig) -> bool:
+    """Whether `cfg` trains without cures that change the step (packing, instance noise, R1,
+    a gradient penalty, unrolling): then `Trainer2D._lean_iteration` may take its iterations."""
+    gp = LOSSES[cfg.loss].gradient_penalty and cfg.gp_weight > 0
+    return (cfg.pack == 1 and cfg.instance_noise <= 0 and cfg.r1_weight <= 0 and not gp
+            and not cfg.unrolled_steps and cfg.k_d > 0 and cfg.k_g > 0)
+
+
+def lean_forward(net: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """models.ScaledMLP's forward as one function: the same ops in the same order as calling the
+    module, without nn.Module's per-call machinery. It reads the modules' parameter and buffer
+    dicts at each call, so `.to(dtype)`, loaded state and batched hand-backs are seen."""
+    steps: list = []
+    for m in net:
+        if isinstance(m, nn.Linear):
+            steps.append((None, m._parameters))
+        elif isinstance(m, nn.LeakyReLU):
+            steps.append((F.leaky_relu, m.negative_slope))
+        else:  # ReLU, Tanh: their forward is the plain function
+            steps.append(({nn.ReLU: torch.relu, nn.Tanh: torch.tanh}[type(m)], None))
+    bufs, linear = net._buffers, F.linear
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        h = torch.addcmul(bufs["in_bias"], x, bufs["in_scale"])
+        for fn, arg in steps:
+            if fn is None:
+                h = linear(h, arg["weight"], arg["bias"])
+            else:
+                h = fn(h) if arg is None else fn(h, arg)
+        return torch.addcmul(bufs["out_shift"], h, bufs["out_scale"])
+    return forward
+
+
+def _hooked(nets: tuple[nn.Module, ...], opts: tuple[torch.optim.Optimizer, ...]) -> bool:
+    """Someone watches the networks' calls or the optimizers' steps (forward / step hooks, e.g.
+    tests/f32_training.py): the lean iteration, which calls neither, must not run."""
+    return bool(nn_module._global_forward_hooks or nn_module._global_forward_pre_hooks
+                or optim_module._global_optimizer_pre_hooks
+                or optim_module._global_optimizer_post_hooks
+                or any(n._forward_hooks or n._forward_pre_hooks for n in nets)
+                or any(o._optimizer_step_pre_hooks or o._optimizer_step_post_hooks for o in opts))
+
+
+def _descend(opt: torch.optim.Optimizer, params: list, grads) -> None:
+    """One optimizer step with these gradients (left in .grad, as backward() leaves them): SGD
+    without momentum (or weight decay) as torch.optim's foreach SGD does it (p -= lr·g, one
+    foreach op), anything else via opt.step()."""
+    for p, g in zip(params, grads):
+        p.grad = g
+    group = opt.param_groups[0]
+    if type(opt) is torch.optim.SGD and not group["momentum"] and not group["weight_decay"]:
+        with torch.no_grad():
+            torch._foreach_add_(params, list(grads), alpha=-group["lr"])
+    else:
+        opt.step()
