@@ -90,7 +90,8 @@ def tile(st: Student, book: LessonBook, thumbs: bool = False) -> dict[str, Any]:
     return {"session": s.id, "name": st.name, "kind": info.get("kind"), "dataset": info.get("dataset"),
             "iteration": info.get("iteration"), "running": info.get("running"),
             "js": metrics.get("js"), "modes_captured": metrics.get("modes_captured"),
-            "modes_total": metrics.get("modes_total"), "alarm": alarm.get("kind") if alarm.get("active") else None,
+            "modes_total": metrics.get("modes_total"),
+            "alarm": alarm.get("kind") if alarm.get("active") else None,
             "lesson": lesson, "ended": s.closed,
             "viewer_url": f"/?session={s.id}&view={s.viewer_token}" if s.viewer_token else None,
             "thumb": thumbnail(latest[1], head) if thumbs and latest else None}
