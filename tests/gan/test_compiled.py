@@ -1,6 +1,7 @@
 """The functional / compiled 2D iteration (gan/compiled.py) against Trainer2D's eager one.
 
-One step is compiled for the whole module (it costs tens of seconds of CPU); the other cases run
+One step is compiled for the whole run (tens of seconds of CPU), by the shared StepCompiler of
+tests/conftest.py: tests/engine/test_compiler.py's first compile serves it. The other cases run
 the same functional step uncompiled, which is cheap and checks the optimizer rules and RNG order.
 """
 
@@ -13,6 +14,7 @@ from gandojo.gan.compiled import BoundStep, FunctionalStep, step_key, unsupporte
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.trainer import Trainer2D
+from servers import wait_for
 
 # the module's one compile takes tens of seconds, minutes on a busy CPU with a cold inductor cache
 pytestmark = pytest.mark.timeout(900)
@@ -72,10 +74,15 @@ def run_pair(cfg: GanConfig, step: FunctionalStep, n: int = 20, patch_at: dict |
 
 
 @pytest.fixture(scope="module")
-def compiled_step():
-    torch.set_num_threads(1)
-    step = FunctionalStep(config(), compile=True)
-    step.warm_up()
+def compiled_step(step_compiler):
+    """The compiled step of config(), from the run's shared StepCompiler (tests/conftest.py):
+    compiled once per process, also used by tests/engine/test_compiler.py's session (same key)."""
+    t = trainer(config())
+    # attach() compiles in the compiler's thread; asking again keeps the request wanted
+    assert wait_for(lambda: step_compiler.attach(t)["state"] != "compiling", 850)
+    assert step_compiler.status(t)["state"] == "compiled", step_compiler.status(t)
+    step = t.fast_step.step
+    assert isinstance(step, FunctionalStep) and step.compiled is not None
     return step
 
 
