@@ -6,7 +6,7 @@ cures the run on that dataset, and that the alarm clears only once the metric th
 healthy again. The 5-seed figures: `python benchmarks/accept_alarms.py`.
 """
 
-from gandojo.engine.alarm import D_ACC_WIN, SATURATED
+from gandojo.engine.alarm import D_ACC_WIN, SATURATED, SWING, SWINGS, WARMUP, _swings
 from gandojo.engine.alarm_watch import ALARM_PROVOCATIONS, watch
 from gandojo.gan.presets import KNOBS
 
@@ -40,3 +40,28 @@ def test_d_wins_sounds_on_a_saturated_minimax_run_and_the_non_saturating_loss_cu
             assert not o.raised("d-wins")
             assert (min(o.metrics["d_real_acc"], o.metrics["d_fake_acc"]) < 0.9
                     or o.metrics["g_grad_norm"] >= 1e-2)
+
+
+def test_oscillation_sounds_on_a_run_with_momentum_and_high_lrs_and_lower_lrs_calm_it():
+    """Raised beside the dropping/collapse these runs also show (the banner's message carries both
+    kinds' evidence); each clearing happens with JS calm, and once both lrs are ÷10 it stays off."""
+    p, runs = provoke("oscillation")
+    for rows in runs:
+        before = [o for o in rows if o.iteration < p.cure_at]
+        at = next(o for o in before if o.raised("oscillation"))
+        assert WARMUP <= at.iteration <= p.raise_by
+        # the evidence: JS swung by >= SWING bits at least SWINGS times since iteration 500
+        js = [o.metrics["js"] for o in rows if WARMUP // 2 <= o.iteration <= at.iteration]
+        assert _swings(js, SWING) >= SWINGS
+        assert "Training oscillates" in at.report["message"]
+        if at.report["kind"] == "oscillation":
+            assert "lower both lrs (÷10)" in at.report["cause"]
+        for k in range(1, len(rows)):  # every clearing: fewer than 2 JS reversals just before
+            if rows[k - 1].raised("oscillation") and not rows[k].raised("oscillation"):
+                calm = [o.metrics["js"] for o in rows[max(0, k - 7):k + 1]]
+                assert _swings(calm, SWING) < 2, rows[k].iteration
+        after = [o for o in rows if o.iteration > p.cure_at]
+        off = next(i for i, o in enumerate(after) if not o.raised("oscillation"))
+        assert not any(o.raised("oscillation") for o in after[off:])
+        settled = [o.metrics["js"] for o in after[off:]]
+        assert len(settled) >= 8 and max(settled) - min(settled) < 2 * SWING

@@ -86,6 +86,7 @@ class CollapseAlarm:
     history: deque = field(default_factory=lambda: deque(maxlen=2048))
     best: int = 0
     raised: dict = field(default_factory=dict)  # kind -> (since, level)
+    cleared: dict = field(default_factory=dict)  # kind -> iteration it last cleared at
 
     @property
     def active(self) -> bool:
@@ -100,6 +101,7 @@ class CollapseAlarm:
         self.history.clear()
         self.best = 0
         self.raised = {}
+        self.cleared = {}
 
     # ------------------------------------------------------------------ evidence
     def _recent(self, iteration: int, span: int) -> list[tuple[int, dict]]:
@@ -149,10 +151,11 @@ class CollapseAlarm:
             wide = self._recent(iteration, 2 * self.window)
             return iteration - wide[0][0] >= 1.8 * self.window and all(
                 self._d_blind(h[1]) for h in wide)
-        if kind == "oscillation":  # after the warm-up, and counting swings after its first half
-            if iteration < WARMUP:
+        if kind == "oscillation":  # after the warm-up, counting swings after its first half
+            if iteration < WARMUP:  # and after the last time it cleared (new swings only)
                 return False
-            wide = [h[1] for h in self._recent(iteration, OSC_WINDOW) if h[0] >= WARMUP // 2]
+            start = max(WARMUP // 2, self.cleared.get(kind, 0))
+            wide = [h[1] for h in self._recent(iteration, OSC_WINDOW) if h[0] >= start]
             js = [_num(x, "js") for x in wide]
             if len(wide) >= 2 * SWINGS and None not in js and _swings(js, SWING) >= SWINGS:
                 return True
@@ -213,6 +216,7 @@ class CollapseAlarm:
                 since, level = self.raised[kind]
                 if self._healthy(kind, iteration, metrics, total, level, cfg):
                     del self.raised[kind]
+                    self.cleared[kind] = iteration
             elif self._raise_now(kind, iteration, metrics, total, cfg):
                 recent = self._recent(iteration, self.window)
                 self.raised[kind] = (recent[0][0], captured or 0)
@@ -248,6 +252,8 @@ class CollapseAlarm:
                            f"over the last {min(OSC_WINDOW, iteration)} iterations.",
             "divergence": f"Training diverged at iteration {iteration}: {reason}.",
         }
-        return {"active": True, "kind": kind, "kinds": [k for k in PRIORITY if k in self.raised],
+        kinds = [k for k in PRIORITY if k in self.raised]
+        also = "".join(f" Also: {messages[k]}" for k in kinds if k != kind)  # every kind's evidence
+        return {"active": True, "kind": kind, "kinds": kinds,
                 "since": since, "modes_captured": captured, "modes_total": total,
-                "cause": advice(kind, cfg, m, dataset), "message": messages[kind]}
+                "cause": advice(kind, cfg, m, dataset), "message": messages[kind] + also}

@@ -82,9 +82,9 @@ class AlarmProvocation:
     kind: str  # the alarm it raises
     dataset: str
     patch: dict[str, Any]
-    seeds: tuple[int, ...]  # seeds the test runs (the benchmark runs 5)
+    seeds: tuple[int, ...]  # seeds the test runs, batched (the benchmark runs 5)
     raise_by: int  # iteration by which the alarm has sounded
-    cure: str  # the knob the alarm's advice names
+    cure: str | tuple  # the knob(s) the alarm's advice names, pulled at cure_at
     cure_at: int
     iterations: int
     why: str
@@ -103,4 +103,15 @@ ALARM_PROVOCATIONS: dict[str, AlarmProvocation] = {
         "The saturating minimax loss against a D 300x faster than G (Adam 3e-2, 2 D steps per "
         "G step, G SGD 1e-4): G's first fakes miss the ring, D rejects them with certainty "
         "(mean D(fake) ~1e-3) and log(1 - D(G(z))) passes G only D(fake) of the gradient."),
+    "oscillation": AlarmProvocation(
+        "oscillation", "disjoint",
+        {"generator": {"hidden_layers": 2, "neurons": 32, "optimizer": "adam", "lr": 5e-3,
+                       "betas": (0.9, 0.999)},
+         "discriminator": {"hidden_layers": 2, "neurons": 32, "optimizer": "adam", "lr": 5e-3,
+                           "betas": (0.9, 0.999)},
+         "k_d": 1, "batch_size": 64},
+        (2, 4), 1300, ("g-lr-div10", "d-lr-div10"), 1500, 2100,
+        "G and D both on Adam at 5e-3 with momentum β1 0.9 (25x the balanced G lr): each "
+        "overshoots the other's last move, so G's fakes sweep onto the data and off again and JS "
+        "swings by 0.2-0.3 bits every few hundred iterations."),
 }
