@@ -45,9 +45,9 @@ const CHARTS = [
  * (for the losses of gan/losses.py; the critic losses have no such level).
  */
 export const EQUILIBRIUM = {
-  nonsaturating: { d: Math.log(4), g: Math.log(2), dText: 'D: log 4 ≈ 1.386', gText: 'G: log 2 ≈ 0.693' },
-  minimax: { d: Math.log(4), g: -Math.log(2), dText: 'D: log 4 ≈ 1.386', gText: 'G: −log 2 ≈ −0.693' },
-  lsgan: { d: 0.25, g: 0.125, dText: 'D: 0.25', gText: 'G: 0.125' },
+  nonsaturating: { d: Math.log(4), g: Math.log(2), dText: 'log 4', gText: 'log 2', dHover: 'D: log 4 ≈ 1.386', gHover: 'G: log 2 ≈ 0.693' },
+  minimax: { d: Math.log(4), g: -Math.log(2), dText: 'log 4', gText: '−log 2', dHover: 'D: log 4 ≈ 1.386', gHover: 'G: −log 2 ≈ −0.693' },
+  lsgan: { d: 0.25, g: 0.125, dText: '0.25', gText: '0.125', dHover: 'D: 0.25', gHover: 'G: 0.125' },
 };
 
 /** Tabs: two charts each (readable on a 1366×768 projector). */
@@ -131,7 +131,8 @@ export class ChartPanel {
   /** Reference lines on the loss chart for loss type `loss` (none for the critic losses). */
   setLoss(loss) {
     const eq = EQUILIBRIUM[loss];
-    const refs = eq ? [{ y: eq.d, label: `equilibrium ${eq.dText}`, color: COLORS.d }, { y: eq.g, label: eq.gText, color: COLORS.g }] : [];
+    const refs = eq ? [{ y: eq.d, label: eq.dText, hover: `D's loss at equilibrium, ${eq.dHover}`, color: COLORS.d },
+      { y: eq.g, label: eq.gText, hover: `G's loss at equilibrium, ${eq.gHover}`, color: COLORS.g }] : [];
     this.charts['plot-losses'].chart.setRefs(refs);
   }
 

@@ -44,6 +44,26 @@ export class History {
 /** Line styles of session B's series (compare mode): one colour for B, dash patterns tell its series apart. */
 const B_DASH = ['dash', 'dot', 'dashdot'];
 
+/** Ticks of a log axis over [lo, hi]: 1-2-5 steps (decades when there would be more than 7), written out in full. */
+export function logTicks(extent) {
+  if (!extent) return {};
+  const [lo, hi] = extent;
+  const pick = (mantissas) => {
+    const vals = [];
+    for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)); e += 1) {
+      mantissas.forEach((m) => {
+        const v = Number((m * 10 ** e).toPrecision(6));
+        if (v >= lo / 1.2 && v <= hi * 1.2) vals.push(v);
+      });
+    }
+    return vals;
+  };
+  let tickvals = pick([1, 2, 5]);
+  if (tickvals.length > 7) tickvals = pick([1]);
+  if (tickvals.length < 2) return {};
+  return { tickvals, ticktext: tickvals.map((v) => String(v)) };
+}
+
 export class LineChart {
   /**
    * `series`: [{key, label, color, axis?: 'y2'}]; `opts`: {yTitle, yMin, yRange, yInteger, y2Title,
@@ -101,6 +121,20 @@ export class LineChart {
   }
 
   /** The largest value of the y-axis series (for integer ticks). */
+  /** The smallest and largest positive value on the left axis (a log axis' extent), or null. */
+  yExtent() {
+    let lo = Infinity;
+    let hi = 0;
+    Object.values(this.sources).forEach((src) => this.series.forEach((s) => {
+      if (s.axis === 'y2') return;
+      src.hist[s.key].y.forEach((v) => {
+        if (v > 0 && v < lo) lo = v;
+        if (v > hi) hi = v;
+      });
+    }));
+    return hi > 0 ? [lo, hi] : null;
+  }
+
   yMax() {
     let m = 0;
     Object.values(this.sources).forEach((src) => this.series.forEach((s) => {
@@ -142,7 +176,7 @@ export class LineChart {
 
   traces() {
     const compare = Boolean(this.sources.b);
-    return Object.entries(this.sources).flatMap(([name, src]) => this.series.map((s, i) => {
+    const series = Object.entries(this.sources).flatMap(([name, src]) => this.series.map((s, i) => {
       const h = src.hist[s.key];
       const color = name === 'b' ? COLORS.b : s.color;
       const label = compare ? `${name.toUpperCase()} ${s.label}` : s.label;
@@ -152,21 +186,41 @@ export class LineChart {
         marker: { color, size: 4 }, hovertemplate: `${label} %{y:.3g}<br>it %{x}<extra></extra>`,
       };
     }));
+    return series;
+  }
+
+  /** The reference lines: dashed across the plot, each labelled in the right margin (never over the curves). */
+  refShapes() {
+    return this.refs.map((r) => ({
+      type: 'line', xref: 'paper', yref: 'y', x0: 0, x1: 1, y0: r.y, y1: r.y, layer: 'below',
+      line: { color: r.color, width: 1, dash: 'dash' },
+    }));
+  }
+
+  refLabels() {
+    return this.refs.map((r, i) => ({
+      text: r.label, hovertext: r.hover || r.label, xref: 'paper', yref: 'y', x: 1, y: r.y, xanchor: 'left', xshift: 3,
+      yanchor: i === 0 ? 'bottom' : 'top', showarrow: false, font: { size: 11, color: r.color },
+    }));
   }
 
   layout(empty) {
     const o = this.opts;
-    const axis = { gridcolor: COLORS.grid, zeroline: false, tickfont: { size: 10, color: COLORS.text }, fixedrange: true };
+    const axis = { gridcolor: COLORS.grid, zeroline: false, tickfont: { size: 11, color: COLORS.text }, fixedrange: true };
     const yaxis = {
       ...axis, type: o.log ? 'log' : 'linear', rangemode: o.yMin === 0 ? 'tozero' : 'normal',
-      title: { text: o.yTitle || '', font: { size: 10 } }, ...(o.yRange ? { range: o.yRange } : {}),
+      title: { text: o.yTitle || '', font: { size: 11 } }, ...(o.yRange ? { range: o.yRange } : {}),
       ...(o.yInteger ? { tickformat: 'd', tick0: 0, dtick: Math.max(1, Math.ceil(this.yMax() / 5)) } : {}),
+      ...(o.log ? logTicks(this.yExtent()) : {}),
     };
     const layout = {
-      margin: { l: 40, r: this.series.some((s) => s.axis === 'y2') ? 46 : 8, t: 6, b: 22 },
+      margin: { l: 40, r: this.series.some((s) => s.axis === 'y2') || this.refs.length ? 46 : 8, t: 6, b: 22 },
       xaxis: { ...axis, rangemode: 'tozero' },
       yaxis,
-      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: this.sources.b ? 10 : 11 } },
+      legend: {
+        orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', itemwidth: 30, font: { size: this.sources.b ? 10 : 12 },
+        ...(this.sources.b ? { entrywidth: 0.5, entrywidthmode: 'fraction' } : {}), // A and B: two entries a row
+      },
       showlegend: true,
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: '#fff',
@@ -175,21 +229,15 @@ export class LineChart {
       shapes: [...(this.marker === null ? [] : [{
         type: 'line', xref: 'x', yref: 'paper', x0: this.marker, x1: this.marker, y0: 0, y1: 1,
         line: { color: '#555', width: 1, dash: 'dot' },
-      }]), ...this.refs.map((r) => ({
-        type: 'line', xref: 'paper', yref: 'y', x0: 0, x1: 1, y0: r.y, y1: r.y, layer: 'below',
-        line: { color: r.color, width: 1, dash: 'dash' },
-      }))],
+      }]), ...this.refShapes()],
       annotations: [...(empty && o.emptyText ? [{
         text: o.emptyText, xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, showarrow: false, font: { size: 11, color: COLORS.text },
-      }] : []), ...this.refs.map((r) => ({
-        text: r.label, xref: 'paper', yref: 'y', x: 1, y: r.y, xanchor: 'right', yanchor: 'bottom', showarrow: false,
-        font: { size: 10, color: r.color },
-      }))],
+      }] : []), ...this.refLabels()],
     };
     if (this.series.some((s) => s.axis === 'y2')) {
       layout.yaxis2 = {
         ...axis, overlaying: 'y', side: 'right', showgrid: false, range: o.y2Range, tickformat: o.y2Format || '', tickvals: [0, 0.25, 0.5, 0.75, 1],
-        title: { text: o.y2Title || '', font: { size: 10 }, standoff: 2 },
+        title: { text: o.y2Title || '', font: { size: 11 }, standoff: 2 },
       };
     }
     return layout;

@@ -25,8 +25,8 @@ const NODES = [
   { id: 'disc', box: [274, 73, 84, 84], label: 'Discriminator', below: true, kind: 'd', thumb: true },
   { id: 'pred-real', box: [388, 60, 40, 40], label: 'D(real)', below: true },
   { id: 'pred-fake', box: [388, 131, 40, 40], label: 'D(fake)', below: true },
-  { id: 'dloss', box: [452, 104, 62, 24], label: 'D loss', kind: 'dl' },
-  { id: 'gloss', box: [452, 182, 62, 24], label: 'G loss', kind: 'gl' },
+  { id: 'dloss', box: [446, 104, 70, 24], label: 'D loss', kind: 'dl' },
+  { id: 'gloss', box: [446, 182, 70, 24], label: 'G loss', kind: 'gl' },
 ];
 
 const EDGES = [
@@ -36,11 +36,11 @@ const EDGES = [
   ['e-fake-d', 'M242,151 H258 V130 H274'],
   ['e-d-pr', 'M358,100 H372 V80 H388'],
   ['e-d-pf', 'M358,130 H372 V151 H388'],
-  ['e-pr-dl', 'M428,80 H440 V116 H452'],
-  ['e-pf-dl', 'M428,151 H440 V116 H452'],
-  ['e-pf-gl', 'M428,151 H440 V194 H452'],
-  ['grad-d', 'M483,104 V46 H316 V73', 'grad d', [352, 41, '∇ D loss']],
-  ['grad-g', 'M483,206 V238 H118 V192', 'grad g', [300, 252, '∇ G loss → back through D → G']],
+  ['e-pr-dl', 'M428,80 H437 V116 H446'],
+  ['e-pf-dl', 'M428,151 H437 V116 H446'],
+  ['e-pf-gl', 'M428,151 H437 V194 H446'],
+  ['grad-d', 'M481,104 V46 H316 V73', 'grad d', [352, 41, '∇ D loss']],
+  ['grad-g', 'M481,206 V238 H118 V192', 'grad g', [300, 252, '∇ G loss → back through D → G']],
 ];
 
 /** What each stage lights (nodes and edges by id). */
@@ -84,8 +84,8 @@ export class Overview {
   }
 
   build() {
-    // the graph at a scale where 16 units ≈ 12 px and more (the stage pills above and below it are HTML)
-    const s = svg('svg', { viewBox: '0 34 520 226', class: 'overview-svg', role: 'img', 'aria-label': 'GAN model overview' });
+    // the graph at a scale where 16 units ≈ 12 px and more (390 px wide: style.css keeps the column that wide) (the stage pills above and below it are HTML)
+    const s = svg('svg', { viewBox: '0 24 520 236', class: 'overview-svg', role: 'img', 'aria-label': 'GAN model overview' });
     const rowD = this.buildStageBar(0, 6, 'd');
     const rowG = this.buildStageBar(6, 5, 'g');
     EDGES.forEach(([id, d, cls, label]) => {
