@@ -52,6 +52,8 @@ class Runner(Protocol):
 
     def batch_key(self) -> Any: ...  # the batcher's key, None: trains solo
 
+    def probe_noise(self, n: int) -> Any: ...  # its display noise (batchable kinds only)
+
     def train(self, n: int | None, until: float, keep_going: Callable[[], bool],
               left: int | None) -> None: ...  # n iterations, or until `until`; at most `left`
 
