@@ -31,6 +31,10 @@ export class LessonPanel {
     this.sessionId = null;
     this.el = this.build();
     document.body.appendChild(this.el);
+    if (OPENED_WITH.get('view')) { // a viewer link (presenter mode, the class projector): watch, no lesson
+      this.el.hidden = true;
+      return;
+    }
     this.loadCatalogue();
   }
 
