@@ -72,7 +72,8 @@ def advice(kind: str, cfg: GanConfig, metrics: dict[str, Any], dataset: str | No
                 "differ; reset with a lower D lr or fewer D steps (kD)")
     if kind == "oscillation":
         return ("G and D chase each other around instead of settling: the learning rates are "
-                "too high for this game; lower both lrs (÷10), or use Adam with β1 0.5")
+                "too high for this game; lower both lrs (÷10): the knobs “G ÷10 lr” and "
+                "“D ÷10 lr” (on real runs they calm the swings)")
     if kind == "divergence":
         return ("a step was too large and the numbers left the float range; reset and lower "
                 "the learning rate (WGAN-GP/hinge: use Adam β (0.5, 0.9), lr 1e-4)")
