@@ -48,7 +48,7 @@ bench: install
 	$(PY) benchmarks/bench_2d.py
 
 # issue 13's multi-seed acceptance (5 seeds, full iterations; make test runs cheaper checks of the
-# same properties): one JSON object each, exit status 1 when a preset or knob fails (~25 min)
+# same properties): one JSON object each, exit status 1 when a preset or knob fails (~10 min, 1 core)
 accept: install
 	$(PY) benchmarks/accept_presets.py; status=$$?; $(PY) benchmarks/accept_knobs.py && exit $$status
 

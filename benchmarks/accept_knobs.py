@@ -8,7 +8,7 @@ non-finite loss or parameter, or a parameter beyond 1e6; checked every `--check`
 the report says when each run first diverged (`diverged_at`, null for alive). The negative case,
 the old WGAN-GP knob (the loss alone, SGD lr 0.1), must diverge in every seed: its iterations
 bound how short the cheaper check in tests/gan/test_knobs.py may be. Exit status 1 when a knob
-diverges or the negative case survives. ~10 min on 2 idle cores.
+diverges or the negative case survives. ~3 CPU-minutes (one thread).
 
     .venv/bin/python benchmarks/accept_knobs.py [--seeds 5] [--iterations 2000] [--check 50]
 """

@@ -8,7 +8,7 @@ A preset's seeds train as one BatchedTrainer where its config allows (each membe
 its solo batches, gan/batched.py), else solo.
 `--trace N` also records the modes captured every N iterations (how soon a property shows: the
 budgets of the cheaper checks in tests/gan/test_presets.py come from such a run). Exit status 1
-when a preset fails. ~15 min on 2 idle cores; `make accept` runs it with accept_knobs.py.
+when a preset fails. ~4 CPU-minutes (one thread); `make accept` runs it with accept_knobs.py.
 
     .venv/bin/python benchmarks/accept_presets.py [--seeds 5] [--trace 100] [NAME ...]
 """

@@ -10,7 +10,7 @@ The acceptance itself — 2,000 iterations in 5 seeds — is `benchmarks/accept_
 500 iterations in 3 seeds: a knob that breaks training breaks it fast, and the negative cases
 below show this window catches it — the old WGAN-GP knob diverges within 5 iterations in every
 seed, and a critic only half as fast (SGD lr 0.05), near the stability border, still diverges in
-it (measured here: seeds 0-2 at iterations 495, 5, 5; lr 0.03 survives 1,000).
+it (measured here, solo: seeds 0-2 at iterations 495, 5, 5; lr 0.03 survives 1,000).
 """
 
 import pytest
