@@ -6,8 +6,8 @@ the preset's iterations) and whether the pair passes (the provocation leaves mod
 cure captures every mode, each in >= 4 of 5 seeds); ring8 and grid25 list none (withdrawn).
 `withdrawn` (--withdrawn, ~40 min here): their balanced recipes' modes per seed at longer budgets.
 `alarms`: for each real-run alarm provocation (engine/alarm_watch.py), per seed: the iteration
-its alarm sounded (None: it did not), whether it cleared after the cure its advice names, and the
-evidence at both moments.
+its alarm sounded before the cure (None: it did not), whether it was on after the cure its advice
+names, the iteration from which it stayed off, and the evidence when it sounded and at the end.
 
     .venv/bin/python benchmarks/accept_alarms.py [--only presets|alarms] [--withdrawn] [--seeds 5]
 """
@@ -83,9 +83,12 @@ def alarm_table(seeds: range) -> dict:
             before = [o for o in rows if o.iteration < p.cure_at]
             after = [o for o in rows if o.iteration > p.cure_at]
             sounded = next((o for o in before if o.raised(p.kind)), None)
+            last_on = max((i for i, o in enumerate(after) if o.raised(p.kind)), default=-1)
             per_seed.append({
                 "seed": seed, "raised_at": sounded and sounded.iteration,
-                "cleared_after_cure": bool(after) and not any(o.raised(p.kind) for o in after),
+                "raised_after_cure": last_on >= 0,
+                "off_for_good_from": (after[last_on + 1].iteration
+                                      if last_on + 1 < len(after) else None),
                 "evidence_raised": sounded and _evidence(sounded.metrics),
                 "evidence_end": _evidence(rows[-1].metrics)})
         out[name] = {"dataset": p.dataset, "cure": p.cure, "cure_at": p.cure_at,

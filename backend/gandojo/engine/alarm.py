@@ -156,13 +156,14 @@ class CollapseAlarm:
                 return False
             start = max(WARMUP // 2, self.cleared.get(kind, 0))
             wide = [h[1] for h in self._recent(iteration, OSC_WINDOW) if h[0] >= start]
+            if self._calm(iteration, total):  # swinging now, not only earlier in the window
+                return False
             js = [_num(x, "js") for x in wide]
             if len(wide) >= 2 * SWINGS and None not in js and _swings(js, SWING) >= SWINGS:
                 return True
-            if total and None not in cov:
-                c = [float(x.get("modes_captured")) for x in wide]
-                return len(c) >= 2 * SWINGS and _swings(c, max(1.0, total / 4)) >= SWINGS
-            return False
+            c = [x.get("modes_captured") for x in wide]
+            return bool(total) and None not in c and len(c) >= 2 * SWINGS and _swings(
+                [float(v) for v in c], max(1.0, total / 4)) >= SWINGS
         return False
 
     @staticmethod
@@ -185,16 +186,20 @@ class CollapseAlarm:
                     or not _vanishing(cfg, m, margin=10.0))
         if kind == "d-dead":
             return len(last) == 2 and not any(self._d_blind(x) for x in last)
-        if kind == "oscillation":  # JS and coverage calm over a window (at least 8 observations)
-            recent = [h[1] for h in self.history if h[0] >= iteration - self.window]
-            if len(recent) < 2 * SWINGS:
-                recent = [h[1] for h in self.history][-2 * SWINGS:]
-            js = [_num(x, "js") for x in recent]
-            cov = [x.get("modes_captured") for x in recent]
-            calm_cov = not total or None in cov or _swings([float(c) for c in cov],
-                                                           max(1.0, total / 4)) < 2
-            return None not in js and _swings(js, SWING) < 2 and calm_cov
+        if kind == "oscillation":
+            return self._calm(iteration, total)
         return False
+
+    def _calm(self, iteration: int, total: int | None) -> bool:
+        """JS and coverage calm over a window (at least 8 observations): under 2 reversals."""
+        recent = [h[1] for h in self.history if h[0] >= iteration - self.window]
+        if len(recent) < 2 * SWINGS:
+            recent = [h[1] for h in self.history][-2 * SWINGS:]
+        js = [_num(x, "js") for x in recent]
+        cov = [x.get("modes_captured") for x in recent]
+        calm_cov = not total or None in cov or _swings([float(c) for c in cov],
+                                                       max(1.0, total / 4)) < 2
+        return None not in js and _swings(js, SWING) < 2 and calm_cov
 
     # ------------------------------------------------------------------ update
     def update(self, iteration: int, metrics: dict[str, Any], cfg: GanConfig,
