@@ -197,6 +197,13 @@ def test_a_metrics_run_shows_progress_then_a_result(page):
     assert rows.nth(1).locator("td").count() == 3  # FID: all samples, after DRS
     note = page.text_content(".feature-note")
     assert "LeNet" in note and "not Inception" in note
+    # FID for scale beside the readout: the values benchmarks/fid_reference.py measured (its JSON file)
+    ref = page.request.get(page.url.split("/?")[0] + "/data/fid-reference.json").json()
+    shown = page.text_content(tid("fid-reference"))
+    assert page.is_visible(tid("fid-reference")) and "real vs real" in shown and "uniform noise" in shown
+    assert ref["real_vs_real"] < ref["trained"]["fid"] < ref["noise"]
+    for value in (ref["real_vs_real"], ref["trained"]["fid"], ref["noise"]):
+        assert (f"{value:.2f}" if value < 10 else f"{value:.0f}") in shown
 
 
 def test_the_real_plus_generated_experiment_reports_one_accuracy_per_mix(page):

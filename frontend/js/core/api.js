@@ -67,6 +67,8 @@ export const api = {
   /** Saved sessions: save (body {name?, keep?}) → entry; list → {saved, skipped}; resume → 201 like create. */
   save: (s, body) => request('POST', sessionUrl(s, '/save'), { token: s.token, body }),
   saved: () => request('GET', '/api/saved'),
+  /** FID reference values measured by benchmarks/fid_reference.py (a static file of the page). */
+  fidReference: () => request('GET', '/data/fid-reference.json'),
   resume: (name) => request('POST', `/api/saved/${encodeURIComponent(name)}/resume`),
 };
 

@@ -42,6 +42,19 @@ export function metricsTable(r) {
   return t;
 }
 
+/**
+ * FID for scale, beside the readout: the values benchmarks/fid_reference.py measured on the embedded
+ * MNIST (frontend/data/fid-reference.json); '' when there are none for `dataset`.
+ */
+export function fidReferenceText(ref, dataset) {
+  if (!ref || ref.dataset !== dataset || !ref.trained) return '';
+  const n = (v) => fmt(v, v < 10 ? 2 : 0);
+  const its = ref.trained.iterations.toLocaleString('en-US');
+  return `FID for scale (${ref.dataset}, ${ref.source} data, N = ${ref.n.toLocaleString('en-US')} each, `
+    + `benchmarks/fid_reference.py): real vs real ${n(ref.real_vs_real)} · ${ref.trained.model.toUpperCase()} GAN after `
+    + `${its} iterations ${n(ref.trained.fid)} · uniform noise ${n(ref.noise)}.`;
+}
+
 /** The classifier-retraining result: test accuracy per real/generated mix. */
 export function experimentTable(r) {
   return table(['real / generated', 'test accuracy', 'images'], (r.mixes || []).map((m) => {

@@ -42,6 +42,7 @@ export const VIEW_HTML = `
   </div>
   <div class="job-progress" data-testid="metrics-progress" data-state="idle" hidden><span class="bar"><span></span></span><span class="text"></span></div>
   <div class="job-result" data-testid="metrics-result"></div>
+  <p class="fid-reference" data-testid="fid-reference" hidden></p>
   <p class="feature-note">Features: GAN Dojo's own LeNet classifier (trained once on the dataset's real images and
     cached), not Inception — FID here is in LeNet units, not comparable with published Inception FIDs.</p>
   <h2>Real + generated training data</h2>

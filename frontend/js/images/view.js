@@ -3,7 +3,7 @@
 import { VIEW_HTML, TRAINING_HTML } from './template.js';
 import { TileCanvas } from './grid.js';
 import { ImageKnobs } from './knobs.js';
-import { JobPanel, metricsTable, experimentTable } from './jobs.js';
+import { JobPanel, metricsTable, experimentTable, fidReferenceText } from './jobs.js';
 import { ImageLossChart } from './losschart.js';
 import { fmt } from '../plots/common.js';
 import { DataFetch, describeData } from './datafetch.js';
@@ -114,6 +114,21 @@ export class ImageView {
     if (this.dataset) this.dataFetch.show(this.datasets.find((x) => x.name === this.dataset));
   }
 
+  /** FID reference values (measured by benchmarks/fid_reference.py) under the metrics, for the session's dataset. */
+  showFidReference() {
+    if (this.fidReference === undefined) {
+      this.fidReference = null; // asked once
+      this.deps.api.fidReference().then((ref) => {
+        this.fidReference = ref;
+        this.showFidReference();
+      }, () => {});
+    }
+    const el = this.el('fid-reference');
+    const text = fidReferenceText(this.fidReference, this.dataset);
+    setText(el, text);
+    el.hidden = !text;
+  }
+
   /** The catalog entry of `name`, for the data line. */
   entry(name) {
     return this.datasets.find((x) => x.name === name);
@@ -126,6 +141,7 @@ export class ImageView {
     const d = this.entry(this.dataset);
     if (info.data) setText(this.el('image-data-source'), describeData(info.data));
     if (info.dataset) this.setClasses(info.dataset);
+    this.showFidReference();
     this.dataFetch.show(d);
     this.exportLinks();
   }
