@@ -187,7 +187,8 @@ def test_calls_queued_on_a_deleted_session_get_410_or_404(server):
 
     async def scenario():
         async with httpx.AsyncClient(timeout=60) as client:
-            first = asyncio.create_task(client.post(f"{url}/step", json={"n": 2000}, headers=auth(s)))
+            # the largest step (10,000 iterations: seconds even for the lean eager step)
+            first = asyncio.create_task(client.post(f"{url}/step", json={"n": 10_000}, headers=auth(s)))
             await asyncio.sleep(0.5)  # the first step runs; the next ones queue behind it
             queued = [asyncio.create_task(client.post(f"{url}/step", json={"n": 1}, headers=auth(s)))
                       for _ in range(5)]

@@ -83,6 +83,8 @@ def test_nan_pauses_with_a_reason(session):
     assert wait_for(lambda: not session.running, 20)
     assert "diverged" in session.paused_reason
     assert wait_for(lambda: any(m.get("type") == "state" and not m["running"] for m in c.sub.messages))
+    # the state message goes out just before the pause's frame: wait for that frame too
+    assert wait_for(lambda: not decode(session.latest()[1]).header["running"])
     frame = decode(session.latest()[1])  # the frame at the pause: the last finite one, paused
     assert frame.header["paused_reason"] == session.paused_reason and not frame.header["running"]
     assert frame.header["diverged_at"] == session.trainer.iteration
