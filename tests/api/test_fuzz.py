@@ -41,6 +41,8 @@ UNEXPRESSIBLE = {
     "POST /api/sessions": "config keys depend on the dataset's kind; pretrained excludes preset",
     "PATCH /api/sessions/{sid}/config": "a partial config of the session's own kind",
     "POST /api/sessions/{sid}/reset": "the dataset must be of the session's kind",
+    "POST /api/sessions/{sid}/lesson": "the step must exist in the chosen lesson, of the session's kind",
+    "POST /api/classes/{code}/students": "the session named in the body must exist",
 }
 TINY = {"batch_size": 1, "k_d": 1, "heatmap_resolution": 8,
         "generator": {"hidden_layers": 0}, "discriminator": {"hidden_layers": 0}}
