@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from gandojo.engine.lessons.checks import Observation, RunEnd, evaluate
-from gandojo.engine.lessons.model import Action, catalog, parse_lesson
+from gandojo.engine.lessons.model import Action, LessonError, catalog, parse_lesson
 from gandojo.engine.lessons.progress import LessonBook, LessonProgress
-from gandojo.engine.lessons.runner import check_step
+from gandojo.engine.lessons.runner import check_step, check_wrong
 from gandojo.engine.manager import SessionManager
 from gandojo.gan.config import GanConfig
+from gandojo.gan.images.config import default_image_config
 
 
 def _check(**kw):
@@ -113,3 +114,71 @@ def test_losses_step_passes_and_too_short_or_wrong_answer_fails(progress) -> Non
     assert "the solution's answer is not accepted" in wrong.problems
     report = check_step(progress, 3)
     assert report.passed, report.problems
+
+
+# ---------------------------------------------------------------- image lessons (engine/kinds.py)
+IMAGE_HEAD = "title: t\nlevel: beginner\nsummary: s\nsource: B\nkind: KIND\nsteps:\n"
+
+
+def _image_lesson(step: str, kind: str = "image"):
+    return parse_lesson(IMAGE_HEAD.replace("KIND", kind) + "  - " + step + "\n", "t.yaml")
+
+
+FID = '{id: fid, kind: image_metric, metric: fid, op: "<", value: 700, n: 500, text: t, hint: h}'
+
+
+def test_image_metric_reads_the_newest_measurement_of_enough_samples() -> None:
+    c = _image_lesson("{title: t, text: x, checks: [" + FID + "]}").steps[0].checks[0]
+    cfg = {"output": "sigmoid"}
+    assert not evaluate(c, Observation(0, cfg, {})).passed  # nothing measured yet
+    good = {"fid": 512.3, "n": 500, "iteration": 400}
+    r = evaluate(c, Observation(400, cfg, {}, images=good))
+    assert r.passed and "512.3 at iteration 400" in r.detail
+    assert not evaluate(c, Observation(400, cfg, {}, images={**good, "fid": 812.0})).passed
+    r = evaluate(c, Observation(400, cfg, {}, images={**good, "n": 200}))  # too few samples
+    assert not r.passed and "n=200" in r.detail
+
+
+@pytest.mark.parametrize("step,kind,words", [
+    ("{title: t, text: x, checks: [" + FID + "]}", "2d", ["step 1", "needs a lesson of kind image"]),
+    ("{title: t, text: x, setup: {preset: ganlab-default}, checks: [" + FID + "]}", "image",
+     ["step 1", "field setup", "ganlab-default"]),
+    ("{title: t, text: x, setup: {dataset: gaussians}, checks: [" + FID + "]}", "image",
+     ["field setup", "not one of the image datasets"]),
+    ("{title: t, text: x, setup: {dataset: mnist, config: {latent_dim: 0}}, checks: [" + FID + "]}",
+     "image", ["field setup", "config.latent_dim"]),
+    ("{title: t, text: x, checks: [{id: o, kind: config, path: output, equals: tanh, text: t, hint: h}]}",
+     "2d", ["step 1", "'output' is not a config field"]),
+    ("{title: t, text: x, checks: [" + FID + "], solution: [{knob: minimax-loss}]}", "image",
+     ["field solution.0", "minimax-loss"]),
+])
+def test_image_lessons_are_checked_against_the_image_kind(step, kind, words) -> None:
+    with pytest.raises(LessonError) as err:
+        _image_lesson(step, kind)
+    for w in words:
+        assert w in str(err.value), (w, str(err.value))
+
+
+def test_an_image_lesson_loads_with_image_config_and_datasets() -> None:
+    les = _image_lesson("{title: t, text: x, setup: {dataset: mnist, config: {output: sigmoid}}, "
+                        "checks: [" + FID + "], solution: [{config: {output: sigmoid}}]}")
+    assert les.kind == "image" and les.outline()["kind"] == "image"
+    assert catalog()["mnist-knobs"].kind == "image"
+
+
+def test_mnist_knobs_latent_step_on_a_real_image_session() -> None:
+    """Setup, the right solution and the mistake of a config step, on a real MNIST session
+    (the embedded images; no training, no slow motion: image sessions have none)."""
+    les = catalog()["mnist-knobs"]
+    index = next(i for i, s in enumerate(les.steps) if s.title.startswith("Latent"))
+    manager = SessionManager()
+    session = manager.create("mnist", default_image_config(), 0)
+    p = LessonProgress(les, session)
+    try:
+        assert check_wrong(p, index) == []  # latent 64 leaves the check unpassed
+        r = check_step(p, index)
+        assert r.passed, r.problems
+        assert session.info()["config"]["latent_dim"] == 50 and session.kind == "image"
+    finally:
+        p.close()
+        manager.delete(session.id)

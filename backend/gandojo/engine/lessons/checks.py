@@ -12,8 +12,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .model import (AlarmCheck, CompareCheck, ConfigCheck, IterationCheck, MetricCheck,
-                    SameSeedCheck, StagesCheck)
+from .model import (AlarmCheck, CompareCheck, ConfigCheck, ImageMetricCheck, IterationCheck,
+                    MetricCheck, SameSeedCheck, StagesCheck)
 
 OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, "<": operator.lt,
                                                   ">=": operator.ge, ">": operator.gt}
@@ -43,6 +43,7 @@ class Observation:
     runs: list[RunEnd] = field(default_factory=list)
     alarms: set[str] = field(default_factory=set)
     stages: set[int] = field(default_factory=set)
+    images: dict[str, Any] | None = None  # the newest metrics job result of the step (image sessions)
 
     def series(self, metric: str) -> list[tuple[int, float | None]]:
         """(iteration, value) of `metric` over the step (losses d_loss/g_loss or a frame metric)."""
@@ -140,9 +141,20 @@ def config(c: ConfigCheck, obs: Observation) -> Result:
     return Result(bool(same), f"{c.path} is {node!r} (want {c.equals!r})")
 
 
+def image_metric(c: ImageMetricCheck, obs: Observation) -> Result:
+    """The newest metrics job of the step (on at least `n` samples) gives `metric op value`."""
+    m = obs.images
+    v = None if m is None or (m.get("n") or 0) < c.n else m.get(c.metric)
+    if v is None:
+        why = "not measured yet" if m is None else f"not in the last measurement (n={m.get('n')})"
+        return Result(False, f"{c.metric} {why} (want {c.op} {c.value:g})")
+    return Result(OPS[c.op](v, c.value), f"{c.metric} {_fmt(v)} at iteration {m.get('iteration')} "
+                                         f"({m.get('n')} samples; want {c.op} {c.value:g})")
+
+
 EVALUATORS: dict[str, Callable[[Any, Observation], Result]] = {
     "metric": metric, "iteration": iteration, "same_seed": same_seed, "compare": compare,
-    "stages": stages, "alarm": alarm, "config": config}
+    "stages": stages, "alarm": alarm, "config": config, "image_metric": image_metric}
 
 
 def evaluate(check: Any, obs: Observation) -> Result:

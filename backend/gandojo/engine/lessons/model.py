@@ -1,9 +1,8 @@
 """The lesson file format (pydantic): lesson → steps → setup, highlight, question, checks, solution.
 
-A lesson is one YAML file under `gandojo/lessons/` (its id is the file name without `.yaml`). Every
-name in it (dataset, preset, knob, metric, config field) is checked against the registries when it
-is loaded, so a typo fails at start-up with the file, step and field named (`LessonError`).
-"""
+A lesson is one YAML file under `gandojo/lessons/` (id: the file name without `.yaml`), on one session
+kind (engine/kinds.py). Every name in it (dataset, preset, knob, metric, config field of that kind) is
+checked when it is loaded: a typo fails at start-up with the file, step and field named (LessonError)."""
 
 from __future__ import annotations
 
@@ -13,17 +12,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from ...gan.config import GanConfig, merged_config
-from ...gan.datasets import DATASETS
+from ...gan.config import deep_merge
 from ...gan.presets import KNOBS, PRESETS
 from ...gan.trainer import STAGES
 from ..history import METRIC_KEYS
+from ..kinds import KINDS
 
 ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 METRICS = ("d_loss", "g_loss", *METRIC_KEYS)  # what a metric check may read (losses + frame metrics)
 LAYERS = ("real", "fake", "heatmap", "gradients", "manifold")
+IMAGE_METRICS = ("fid", "inception_score", "precision", "recall", "classifier_accuracy")  # metrics job
 ALARMS = ("collapse", "dropping", "d-wins", "d-dead", "oscillation", "divergence")
 MAX_RUN = 20_000  # iterations one solution action may train
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -51,12 +51,30 @@ class SlowMo(_Strict):
         return data
 
 
-def _check_config(patch: dict[str, Any] | None, base: GanConfig) -> None:
-    """A ValueError naming the config field when `patch` does not apply to `base`."""
+def _kind(info: ValidationInfo | None) -> str:
+    """The lesson's session kind ("2d", "image"), handed down by parse_lesson (default "2d")."""
+    return ((info.context if info is not None else None) or {}).get("kind", "2d")
+
+
+def _check_names(info: ValidationInfo | None, dataset: str | None, preset: str | None,
+                 knob: str | None = None) -> None:
+    """ValueError for a dataset not in the kind's catalogue (engine/kinds.py), or a preset or knob
+    in a kind that has none (only 2D sessions have presets and knobs)."""
+    kind, known = _kind(info), sorted(KINDS[_kind(info)].datasets)
+    for name, v, table in (("dataset", dataset, known), ("preset", preset, PRESETS), ("knob", knob, KNOBS)):
+        if v is not None and (kind != "2d" and name != "dataset" or v not in table):
+            raise ValueError(f"{name} {v!r} is not one of the {kind} {name}s {sorted(table)}")
+
+
+def _check_config(patch: dict[str, Any] | None, base: BaseModel | None, info: ValidationInfo) -> None:
+    """A ValueError naming the config field when `patch` does not apply to `base` (None: the
+    default config of the lesson's kind)."""
     if patch is None:
         return
+    kind = KINDS[_kind(info)]
+    base = base if base is not None else kind.default_config()
     try:
-        merged_config(base, patch)
+        kind.config_model.model_validate(deep_merge(base.model_dump(), patch))
     except ValidationError as exc:
         e = exc.errors()[0]
         raise ValueError(f"config.{'.'.join(map(str, e['loc']))}: {e['msg']}") from None
@@ -74,17 +92,13 @@ class Setup(_Strict):
     layers: dict[Literal[LAYERS], bool] | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def _names(self) -> "Setup":
-        if self.dataset is not None and self.dataset not in DATASETS:
-            raise ValueError(f"dataset {self.dataset!r} is not one of {sorted(DATASETS)}")
+    def _names(self, info: ValidationInfo) -> "Setup":
+        _check_names(info, self.dataset, self.preset)
         if self.preset is not None:
-            if self.preset not in PRESETS:
-                raise ValueError(f"preset {self.preset!r} is not a preset (GET /api/presets)")
             ds = PRESETS[self.preset].datasets
             if self.dataset is not None and self.dataset not in ds:
                 raise ValueError(f"preset {self.preset!r} is tuned for {list(ds)}, not {self.dataset!r}")
-        base = PRESETS[self.preset].config() if self.preset else GanConfig()
-        _check_config(self.config, base)
+        _check_config(self.config, PRESETS[self.preset].config() if self.preset else None, info)
         return self
 
 
@@ -179,8 +193,8 @@ class ConfigCheck(_Check):
     equals: Any
 
     @model_validator(mode="after")
-    def _path(self) -> "ConfigCheck":
-        node: Any = GanConfig().model_dump()
+    def _path(self, info: ValidationInfo) -> "ConfigCheck":
+        node: Any = KINDS[_kind(info)].default_config().model_dump()
         for part in self.path.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise ValueError(f"{self.path!r} is not a config field")
@@ -188,8 +202,25 @@ class ConfigCheck(_Check):
         return self
 
 
+class ImageMetricCheck(_Check):
+    """The image session's metrics job (image_session.start_metrics, `n` samples; FID on the own
+    LeNet's features, cgan classifier accuracy, …) measured in the step gives `metric op value`."""
+
+    kind: Literal["image_metric"]
+    metric: Literal[IMAGE_METRICS]  # type: ignore[valid-type]
+    op: Literal["<=", "<", ">=", ">"]
+    value: float = Field(allow_inf_nan=False)
+    n: int = Field(500, ge=100, le=5000)
+
+    @model_validator(mode="after")
+    def _image(self, info: ValidationInfo) -> "ImageMetricCheck":
+        if _kind(info) == "image":
+            return self
+        raise ValueError("an image_metric check needs a lesson of kind image")
+
+
 Check = Annotated[Union[MetricCheck, IterationCheck, SameSeedCheck, CompareCheck, StagesCheck,
-                        AlarmCheck, ConfigCheck], Field(discriminator="kind")]
+                        AlarmCheck, ConfigCheck, ImageMetricCheck], Field(discriminator="kind")]
 
 
 class Action(_Strict):
@@ -207,18 +238,15 @@ class Action(_Strict):
     answer: int | str | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> "Action":
+    def _one(self, info: ValidationInfo) -> "Action":
         given = [k for k, v in self if v is not None]
         if len(given) != 1:
             raise ValueError(f"an action sets exactly one of {list(type(self).model_fields)}, "
                              f"not {given or 'none'}")
-        if self.dataset is not None and self.dataset not in DATASETS:
-            raise ValueError(f"dataset {self.dataset!r} is not one of {sorted(DATASETS)}")
-        if self.preset is not None and self.preset not in PRESETS:
-            raise ValueError(f"preset {self.preset!r} is not a preset")
-        if self.knob is not None and self.knob not in KNOBS:
-            raise ValueError(f"knob {self.knob!r} is not one of {sorted(KNOBS)}")
-        _check_config(self.config, GanConfig())
+        _check_names(info, self.dataset, self.preset, self.knob)
+        if self.slowmo is not None and _kind(info) != "2d":
+            raise ValueError("slow motion is for 2D sessions")
+        _check_config(self.config, None, info)
         return self
 
 
@@ -260,7 +288,7 @@ class Lesson(_Strict):
     level: Literal["beginner", "intermediate", "advanced"]
     summary: Text
     source: Short  # where in the course material it comes from
-    kind: Literal["2d"] = "2d"
+    kind: Literal["2d", "image"] = "2d"  # the session kind (engine/kinds.py) the lesson runs on
     cheap: bool = False  # checked in `make test` (else only by `gandojo lessons check`)
     steps: list[Step] = Field(min_length=1, max_length=40)
 
@@ -280,7 +308,7 @@ def _where(loc: tuple) -> str:
     return f"field {'.'.join(map(str, parts)) or '(the lesson)'}"
 
 
-_TAGS = {"metric", "iteration", "same_seed", "compare", "stages", "alarm", "config"}  # union tags
+_TAGS = {"metric", "iteration", "same_seed", "compare", "stages", "alarm", "config", "image_metric"}
 
 
 def parse_lesson(text: str, name: str) -> Lesson:
@@ -294,8 +322,9 @@ def parse_lesson(text: str, name: str) -> Lesson:
     stem = name.rsplit("/", 1)[-1].removesuffix(".yaml")
     if data.setdefault("id", stem) != stem:
         raise LessonError(f"{name}: field id: {data['id']!r} differs from the file name {stem!r}")
+    kind = data.get("kind", "2d")
     try:
-        return Lesson.model_validate(data)
+        return Lesson.model_validate(data, context={"kind": kind if kind in KINDS else "2d"})
     except ValidationError as exc:
         first = exc.errors()[0]
         msg = re.sub(r"^Value error, ", "", first["msg"])

@@ -4,7 +4,9 @@ through the session's commands), observe the session, evaluate the step's checks
 Only the session's public commands and readings are used (pause, reset, preset, config, knob,
 slowmo, step, snapshot; `history`, `info()`, `subscribe`). Passed checks stay passed for the step
 (they tick once, as on the page). Slow-motion stages are seen by a frame subscriber that reads
-only each frame's JSON header; it is attached only while the step has a stages check.
+only each frame's JSON header; it is attached only while the step has a stages check. On an image
+session an open image-metric check starts the session's metrics job (start_metrics) when the
+iteration moved on, at most every METRICS_EVERY_S, and reads its result when it is done.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from typing import Any
 
 from ..fanout import Subscriber
 from ..frames import MAGIC
+from ..jobs import JobBusyError
 from .checks import Observation, RunEnd, evaluate
-from .model import Action, Lesson, Question, Setup, StagesCheck
+from .model import Action, ImageMetricCheck, Lesson, Question, Setup, StagesCheck
 
 TIMEOUT_S = 60.0  # how long one session command may take
+METRICS_EVERY_S = 10.0  # the page's evaluations start a metrics job at most this often
+METRICS_TIMEOUT_S = 600.0  # how long a waiting evaluation (the headless checker) waits for one
 IDLE_S = 300.0  # a progress nobody evaluated for this long lets go of its session (LessonBook.sweep)
 
 
@@ -77,6 +82,7 @@ class LessonProgress:
         self.alarms: set[str] = set()
         self.stages: set[int] = set()
         self._run_no, self._trainer = 0, None
+        self._images, self._job, self._measured_at = None, None, -METRICS_EVERY_S
         self._step_trainer, self._since = self._trainer_ref(), self._iteration()
 
     def apply_setup(self, setup: Setup) -> None:
@@ -89,6 +95,8 @@ class LessonProgress:
             self._do("preset", name=setup.preset)
         if setup.config is not None:
             self._do("config", patch=setup.config)
+        if "slowmo" not in getattr(self.session, "handlers", {}):  # image sessions: no slow motion
+            return
         self._do("slowmo", on=setup.slowmo.on if setup.slowmo else False,
                  **({"stage_ms": setup.slowmo.stage_ms} if setup.slowmo and setup.slowmo.stage_ms else {}))
 
@@ -131,7 +139,8 @@ class LessonProgress:
         return weakref.ref(t) if t is not None else None
 
     def _iteration(self) -> int:
-        return int(self.session.state()["iteration"])
+        it = self.session.state().get("iteration")  # image sessions: in info() only
+        return int(it if it is not None else self.session.info()["iteration"])
 
     def _wanted_iterations(self) -> set[int]:
         return {c.iteration for c in self.step.checks if c.kind in ("same_seed", "compare")}
@@ -155,9 +164,37 @@ class LessonProgress:
                 self.runs.append(RunEnd(self._run_no, info["seed"], info["dataset"], info["config"],
                                         it, values))
             same = self._step_trainer is not None and self._step_trainer() is trainer
-            return Observation(it, info["config"], self.session.history.message(),
+            history = getattr(self.session, "history", None)  # 2D sessions keep one
+            return Observation(it, info["config"], history.message() if history is not None else {},
                                self._since if same else 0, list(self.runs), set(self.alarms),
-                               set(self.stages))
+                               set(self.stages), self._images)
+
+    def _measure(self, wait: bool) -> None:
+        """Open image-metric checks: fold in a finished metrics job, start one when the iteration
+        moved on since the last result (`wait`: now, and until it ends; else at most every
+        METRICS_EVERY_S). A job the student started themselves is left alone (busy)."""
+        latched = self.passed.get(self.index, set())
+        wanted = [c for c in self.step.checks if isinstance(c, ImageMetricCheck) and c.id not in latched]
+        if not wanted or not hasattr(self.session, "start_metrics"):
+            return
+        job = self._job
+        if job is not None and job.state != "running":
+            self._images = job.result if job.state == "done" else self._images
+            job = self._job = None
+        last = None if self._images is None else self._images.get("iteration")
+        due = wait or time.monotonic() - self._measured_at >= METRICS_EVERY_S
+        if job is None and due and last != self._iteration():
+            try:
+                job = self._job = self.session.start_metrics(n=max(c.n for c in wanted))
+                self._measured_at = time.monotonic()
+            except JobBusyError:
+                return
+        deadline = time.monotonic() + METRICS_TIMEOUT_S
+        while wait and job is not None and job.state == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if wait and job is not None and job.state != "running":
+            self._images = job.result if job.state == "done" else self._images
+            self._job = None
 
     def _needs_watch(self) -> bool:
         """A stages check of this step that has not ticked yet: the frame watcher must look.
@@ -190,9 +227,11 @@ class LessonProgress:
         self._watch_stages(False)
 
     # ------------------------------------------------------------ evaluation
-    def evaluate(self) -> dict[str, Any]:
-        """The step's status: every check (latched once passed), the question, done."""
+    def evaluate(self, wait: bool = False) -> dict[str, Any]:
+        """The step's status: every check (latched once passed), the question, done (`wait`: for
+        a fresh image-metrics measurement, as the headless checker does)."""
         self.last_seen = time.monotonic()
+        self._measure(wait)
         obs = self.observe()
         with self._lock:
             latched = self.passed.setdefault(self.index, set())

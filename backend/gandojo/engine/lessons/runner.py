@@ -1,6 +1,6 @@
-"""The headless lesson checker: plays every step of a lesson on a real session — its setup, then
-its `solution` — and asserts that the step's checks fail at its start and pass within its budget
-(a check that cannot fail, or a solution that does not pass, is a defect in the lesson)."""
+"""The headless lesson checker: plays every step of a lesson on a real session of the lesson's
+kind — its setup, then its `solution` — and asserts that the step's checks fail at its start and
+pass within its budget (a check that cannot fail, or a solution that does not pass, is a defect)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ...gan.config import GanConfig
+from ..kinds import KINDS
 from .model import Action, Lesson
 from .progress import LessonProgress
 
@@ -48,7 +48,7 @@ def _train(p: LessonProgress, action: Action) -> int:
             n = min(chunk, action.run - done)
             s.command("step", n=n).result(60)
             done += n
-            if p.evaluate()["done"]:
+            if p.evaluate(wait=True)["done"]:
                 break
         return done
     for _ in range(action.step or 0):
@@ -58,7 +58,7 @@ def _train(p: LessonProgress, action: Action) -> int:
         while p._iteration() == before and time.monotonic() < deadline:
             time.sleep(0.05)
         done += 1
-        p.evaluate()
+        p.evaluate(wait=True)
     return done
 
 
@@ -67,7 +67,7 @@ def play(p: LessonProgress, solution: list[Action]) -> int:
     trained = 0
     for a in solution:
         if a.run is not None or a.step is not None:
-            if not p.evaluate()["done"]:  # a good student stops once everything ticked
+            if not p.evaluate(wait=True)["done"]:  # a good student stops once everything ticked
                 trained += _train(p, a)
         else:
             p.act(a)
@@ -89,7 +89,7 @@ def check_step(p: LessonProgress, index: int, solution: list[Action] | None = No
             problems.append(f"question accepts the wrong option {wrong}")
         p.answers.pop(index, None)
     trained = play(p, step.solution if solution is None else solution)
-    end = p.evaluate()
+    end = p.evaluate(wait=True)
     for c in end["checks"]:
         if not c["passed"]:
             problems.append(f"check {c['id']!r} fails after the solution: {c['detail']}")
@@ -108,7 +108,7 @@ def check_wrong(p: LessonProgress, index: int) -> list[str]:
         return []
     p.enter(index)
     play(p, step.wrong)
-    end = p.evaluate()
+    end = p.evaluate(wait=True)
     return [] if not end["done"] else [f"the wrong solution passes every check: {step.wrong}"]
 
 
@@ -118,7 +118,10 @@ def check_lesson(lesson: Lesson, manager: Any, seed: int = 0,
     """Every step of `lesson` in order on one new session of `manager` (deleted afterwards); with
     `wrong`, a step's `wrong` solution is played first (from the step's start) and must fail."""
     t0 = time.perf_counter()
-    session = manager.create("gaussians", GanConfig(), seed)
+    kind = KINDS[lesson.kind]  # the first step's dataset, else the kind's first, on its defaults
+    first = lesson.steps[0].setup
+    dataset = first.dataset if first is not None and first.dataset else next(iter(kind.datasets))
+    session = manager.create(dataset, kind.default_config(), seed)
     p = LessonProgress(lesson, session)
     reports = []
     try:
