@@ -24,6 +24,7 @@ export function makeViews(w) {
       },
       created(answer) {
         if (answer.config) state.config = clone(answer.config);
+        if (answer.knobs) state.knobs = answer.knobs;
       },
       reset() {},
       config(m) {

@@ -111,6 +111,16 @@ def test_knob_buttons_pull_live_knobs(page, server):
     page.wait_for_function("(lr) => Math.abs(window.gandojo.state.config.generator.lr - lr) < 1e-9", arg=10 * before)
     assert session_info(page, server)["config"]["generator"]["lr"] == pytest.approx(10 * before)
     assert float(page.input_value(tid("cfg-generator-lr"))) == pytest.approx(10 * before)
+    # an on/off knob shows the state the server reports (`knobs` in its config message), both ways
+    r1 = page.locator(tid("knob-r1"))
+    was = session_info(page, server)["knobs"]["r1"]
+    r1.click()
+    page.wait_for_function("(on) => window.gandojo.state.knobs && window.gandojo.state.knobs.r1 === on", arg=not was)
+    assert r1.get_attribute("aria-pressed") == str(not was).lower()
+    assert session_info(page, server)["knobs"]["r1"] is (not was)
+    r1.click()
+    page.wait_for_function("(on) => window.gandojo.state.knobs.r1 === on", arg=was)
+    assert r1.get_attribute("aria-pressed") == str(was).lower()
 
 
 def test_normal_view_screenshot(page, server):

@@ -14,7 +14,7 @@ import torch
 
 from ..gan.config import merged_config
 from ..gan.datasets import CUSTOM, Dataset2D, get_dataset, points_dataset
-from ..gan.presets import KNOBS, PRESETS
+from ..gan.presets import KNOBS, PRESETS, knob_states
 from ..gan.batched import compat_key
 from ..gan.trainer import Part, Trainer2D
 from . import checkpoint
@@ -61,7 +61,7 @@ class Session(BaseSession):
         t = self.trainer
         return {"id": self.id, "kind": "2d", "dataset": t.dataset.name, "seed": t.seed,
                 "iteration": t.iteration, "running": self.running, "config": t.config.model_dump(),
-                "preset": self.preset, "keep": self.keep, "saved_as": self.saved_as,
+                "knobs": knob_states(t.config), "preset": self.preset, "keep": self.keep, "saved_as": self.saved_as,
                 **self.state()}
 
     def state(self) -> dict[str, Any]:
@@ -136,7 +136,7 @@ class Session(BaseSession):
         self._install(Trainer2D(dataset, config, t.seed, t.device))
         self.preset = name
         self._broadcast({"type": "config", "config": config.model_dump(), "rebuilt": True,
-                         "preset": name})
+                         "preset": name, "knobs": knob_states(config)})
         return self.info()
 
     @handles("knob")
@@ -200,7 +200,8 @@ class Session(BaseSession):
         if rebuilt:
             self.alarm.reset()
         self._metrics_at = 0.0
-        msg = {"type": "config", "config": new.model_dump(), "rebuilt": rebuilt}
+        msg = {"type": "config", "config": new.model_dump(), "rebuilt": rebuilt,
+               "knobs": knob_states(new)}
         if message:  # what a knob set besides its own change (the page's status line)
             msg["message"] = message
         self._broadcast(msg)

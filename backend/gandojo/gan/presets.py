@@ -259,3 +259,8 @@ def _knobs() -> dict[str, Knob]:
 
 
 KNOBS: dict[str, Knob] = _knobs()
+
+
+def knob_states(config: GanConfig) -> dict[str, bool]:
+    """Which on/off knobs are on in `config` (the page marks them; other knobs are not listed)."""
+    return {k.name: on for k in KNOBS.values() if (on := k.active(config)) is not None}

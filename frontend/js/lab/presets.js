@@ -9,15 +9,6 @@ const KINDS = [
   ['provocation', 'Provoke a collapse'],
   ['cure', 'Cures'],
 ];
-/**
- * On/off knobs whose state the server does not send yet: the config field each one switches and its
- * off value (as in gan/presets.py). A `knobs` map {name: on} in the server's hello / config messages
- * (state.knobs) wins; this table goes once every server sends it.
- */
-const TOGGLE_FIELDS = {
-  'instance-noise': ['instance_noise', 0], 'label-smoothing': ['label_smoothing', 0], r1: ['r1_weight', 0],
-  pacgan: ['pack', 1], unrolled: ['unrolled_steps', 0],
-};
 const NO_PRESET_HINT = 'Presets: balanced starting points, configurations that provoke a mode collapse, and their cures.';
 
 export class Lab {
@@ -83,13 +74,10 @@ export class Lab {
     this.syncKnobs();
   }
 
-  /** Whether on/off knob `name` is on: the server's word (state.knobs), else read from the config; null: unknown. */
+  /** Whether on/off knob `name` is on, as the server says (`knobs` in its hello / config messages); null: not said. */
   knobOn(name) {
     const served = this.state.knobs;
-    if (served && name in served) return Boolean(served[name]);
-    const cfg = this.state.config || {};
-    const [field, off] = TOGGLE_FIELDS[name] || [];
-    return field && field in cfg ? cfg[field] !== off : null;
+    return served && name in served ? Boolean(served[name]) : null;
   }
 
   /** On/off knobs say whether they are on in the session (aria-pressed, "· on" / "· off"). */

@@ -91,6 +91,14 @@ def test_presets_knobs_and_pretrained(server):
     k = httpx.post(f"{u}/knob", json={"name": "d-lr-x10"}, headers=h).json()
     assert k["config"]["discriminator"]["lr"] == pytest.approx(min(10.0, lr * 10))
     assert httpx.post(f"{u}/knob", json={"name": "nope"}, headers=h).status_code == 422
+    # on/off knobs: the session says which are on (the page marks them from this, no copy of its own)
+    toggles = {k["name"] for k in body["knobs"] if k["toggle"]}
+    assert set(httpx.get(u).json()["knobs"]) == toggles and not httpx.get(u).json()["knobs"]["r1"]
+    on = httpx.post(f"{u}/knob", json={"name": "r1"}, headers=h).json()
+    assert on["knobs"]["r1"] is True and on["config"]["r1_weight"] > 0
+    assert httpx.get(u).json()["knobs"]["r1"] is True
+    off = httpx.post(f"{u}/knob", json={"name": "r1"}, headers=h).json()
+    assert off["knobs"]["r1"] is False and off["config"]["r1_weight"] == 0
     for ds in body["pretrained"]:
         p = httpx.post(f"{server}/api/sessions", json={"dataset": ds, "pretrained": True})
         assert p.status_code == 201 and p.json()["iteration"] > 0

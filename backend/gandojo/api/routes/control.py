@@ -53,9 +53,9 @@ async def apply_preset(body: PresetBody, session: WritableSession) -> dict:
 
 @router.post("/sessions/{sid}/knob")
 async def pull_knob(body: KnobBody, session: WritableSession) -> dict:
-    """One live change, e.g. "d-lr-x10"; returns the new config."""
+    """One live change, e.g. "d-lr-x10"; returns the new config and which on/off knobs are on."""
     msg = await run(session.command("knob", name=body.name))
-    return {"config": msg["config"], "rebuilt": msg["rebuilt"]}
+    return {key: msg[key] for key in ("config", "rebuilt", "knobs", "message") if key in msg}
 
 
 @router.post("/sessions/{sid}/drs")
