@@ -19,6 +19,7 @@ const STYLE = `
 [data-testid=lesson-panel] .lesson-checks li[data-passed=false]::before{content:"○ ";color:#888}
 [data-testid=lesson-panel] .lesson-hint{color:#8a5a00;font-size:12px}
 [data-testid=lesson-panel].collapsed .lesson-body{display:none}
+[data-testid=lesson-panel].collapsed{width:auto;padding:4px 8px;opacity:.92}
 .lesson-spotlight{outline:3px solid #f0a500 !important;outline-offset:2px;border-radius:3px}`;
 
 export class LessonPanel {
