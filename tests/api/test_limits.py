@@ -71,6 +71,9 @@ def test_limits_serve_every_config_bound_as_json_schema(tight):
     cmds = got["commands"]["$defs"]  # the websocket commands' bounds (stage_ms, speed, seed)
     assert cmds["SlowmoCmd"]["properties"]["stage_ms"]["anyOf"][0]["maximum"] == 3000
     assert cmds["SpeedCmd"]["properties"]["iterations_per_frame"]["maximum"] == 10_000
+    req = got["requests"]  # REST bodies / queries the page edits (image metrics, experiment, export)
+    assert req["metrics"]["properties"]["n"]["minimum"] == 500 and req["metrics"]["properties"]["n"]["maximum"] == 10_000
+    assert req["export"]["properties"]["n"]["maximum"] == 10_000 and req["experiment"]["properties"]["epochs"]["anyOf"][0]["maximum"] == 30
 
 
 @pytest.mark.parametrize("patch,field,setting", OVER)

@@ -163,9 +163,8 @@ def test_compare_contrasts_the_loss(page):
 # ---------------------------------------------------------------- module layout (issue 11)
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 JS = FRONTEND / "js"
-# Inputs whose bounds the server does not serve in GET /api/limits (request bodies of image jobs and
-# the export query), and the timeline slider (the page's own frame history): their literals stay.
-BOUNDS_NOT_SERVED = {"metrics-n-input", "export-n-input", "timeline-slider"}
+# The timeline slider's bounds are the page's own frame history, not a server bound: its literals stay.
+BOUNDS_NOT_SERVED = {"timeline-slider"}
 
 
 def _sources() -> dict[str, str]:
@@ -234,7 +233,9 @@ def test_every_editor_shows_the_served_bounds(page):
           const node = def.properties[f].anyOf ? def.properties[f].anyOf[0] : def.properties[f];
           return {name: id, tag: 'INPUT', min: q(id).min, max: q(id).max, node, options: null};
         });
-        return {rows: [...rows, ...knobs, ...top], server: limits.server};
+        const requests = [['metrics-n-input', 'metrics', 'n'], ['export-n-input', 'export', 'n']].map(([id, req, f]) => (
+          {name: id, tag: 'INPUT', min: q(id).min, max: q(id).max, node: limits.requests[req].properties[f], options: null}));
+        return {rows: [...rows, ...knobs, ...top, ...requests], server: limits.server};
     """)
     assert len(out["rows"]) > 30
     for r in out["rows"]:

@@ -32,6 +32,18 @@ class ExperimentBody(_Body):
 ExportFormat = Literal["npz", "png"]
 
 
+class ExportQuery(BaseModel):
+    """The export's query string (GET /api/sessions/{id}/export?n=...&format=...)."""
+
+    n: int = Field(10_000, ge=1, le=10_000, description="fresh samples to export")
+    format: ExportFormat = Field("npz", description="npz (uint8 images, cgan labels) or a PNG grid")
+
+
+# request bodies and queries whose bounds the page needs (served by GET /api/limits `requests`)
+REQUESTS: dict[str, type[BaseModel]] = {"metrics": MetricsBody, "experiment": ExperimentBody,
+                                        "export": ExportQuery}
+
+
 def experiment_size(body: ExperimentBody) -> dict[str, Any]:
     """n_train of the experiment; a `generated` different from `real` is an error naming it."""
     if body.real is not None and body.generated is not None and body.real != body.generated:

@@ -1,6 +1,6 @@
 // core/limits.js — the server's bounds (GET /api/limits: its limits, each kind's config and the websocket commands as JSON schema) read as editor rules: type, min, max, options, default. The page keeps no copy of them.
 
-/** The served answer: {server: {...}, config: {"2d": schema, image: schema}, commands: schema}. */
+/** The served answer: {server: {...}, config: {"2d": schema, image: schema}, commands: schema, requests: {name: schema}}. */
 let served = null;
 
 /** Keep the answer of GET /api/limits (checked loudly: without it no editor knows its bounds). */
@@ -106,6 +106,14 @@ export function commandRules(cmd, path) {
   const rules = rulesOf(schemaAt(schema, path));
   if (!rules) throw new Error(`limits: the websocket command "${cmd}" has no field "${path}"`);
   return capped(rules, path);
+}
+
+/** Rules of a REST request's field (GET /api/limits `requests`: image jobs' bodies, the export query), e.g. requestRules('export', 'n'). */
+export function requestRules(name, path) {
+  const schema = (limits().requests || {})[name];
+  const rules = schema && rulesOf(schemaAt(schema, path));
+  if (!rules) throw new Error(`limits: the server serves no request "${name}" with a field "${path}"`);
+  return rules;
 }
 
 /** Put rules on a number input (min / max attributes; a select's options are the caller's). */

@@ -35,7 +35,7 @@ export const VIEW_HTML = `
   <div class="image-knobs" data-testid="image-knobs"></div>
   <h2>Metrics on request</h2>
   <div class="job-row">
-    <label>N <input type="number" min="500" max="10000" step="500" value="2000" data-testid="metrics-n-input" aria-label="Number of generated samples for the metrics"></label>
+    <label>N <input type="number" step="500" value="2000" data-testid="metrics-n-input" aria-label="Number of generated samples for the metrics"></label>
     <label class="check" title="Discriminator rejection sampling of the N samples: metrics before and after"><input type="checkbox" data-testid="metrics-drs"> DRS</label>
     <button type="button" data-testid="metrics-button">Compute metrics</button>
     <button type="button" class="job-cancel" data-testid="metrics-cancel" hidden>Cancel</button>
@@ -54,7 +54,7 @@ export const VIEW_HTML = `
   <div class="job-result" data-testid="experiment-result"></div>
   <h2>Export samples</h2>
   <div class="job-row">
-    <label>n <input type="number" min="1" max="10000" step="1" value="10000" data-testid="export-n-input" aria-label="Number of samples to export"></label>
+    <label>n <input type="number" step="1" value="10000" data-testid="export-n-input" aria-label="Number of samples to export"></label>
     <a class="button" data-testid="export-npz" href="#" download>.npz</a>
     <a class="button" data-testid="export-png" href="#" download>PNG grid</a>
   </div>

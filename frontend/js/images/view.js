@@ -8,7 +8,7 @@ import { ImageLossChart } from './losschart.js';
 import { fmt } from '../plots/common.js';
 import { DataFetch, describeData } from './datafetch.js';
 import { byTestId, setText } from '../core/dom.js';
-import { applyBounds, commandRules } from '../core/limits.js';
+import { applyBounds, commandRules, requestRules } from '../core/limits.js';
 
 export { describeData };
 
@@ -52,6 +52,9 @@ export class ImageView {
     this.jobs = [this.job('metrics', metricsTable, () => deps.api.startMetrics(deps.session(), this.metricsBody())),
       this.job('experiment', experimentTable, () => deps.api.startExperiment(deps.session(), {}))];
     applyBounds(this.el('interpolation-steps'), commandRules('interpolate', 'steps'));
+    applyBounds(this.el('metrics-n-input'), requestRules('metrics', 'n'));
+    this.exportN = requestRules('export', 'n');
+    applyBounds(this.el('export-n-input'), this.exportN);
     this.bind();
   }
 
@@ -183,7 +186,8 @@ export class ImageView {
   exportLinks() {
     const s = this.deps.session();
     if (!s || !s.id) return;
-    const n = Math.max(1, Math.min(10000, Math.round(Number(this.el('export-n-input').value)) || 10000));
+    const { min, max } = this.exportN;
+    const n = Math.max(min, Math.min(max, Math.round(Number(this.el('export-n-input').value)) || max));
     ['npz', 'png'].forEach((f) => {
       const a = this.el(`export-${f}`);
       a.href = this.deps.api.exportUrl(s, n, f);

@@ -9,9 +9,11 @@ from ... import __version__
 from ...engine.create import config_schemas
 from ..deps import Manager
 from ..schemas import Command
+from ..schemas_images import REQUESTS
 
 router = APIRouter(tags=["server"])
 COMMANDS_SCHEMA = TypeAdapter(Command).json_schema()  # the websocket commands' bounds
+REQUESTS_SCHEMA = {name: model.model_json_schema() for name, model in REQUESTS.items()}
 
 
 @router.get("/health")
@@ -22,6 +24,7 @@ def health(request: Request) -> dict:
 @router.get("/limits")
 def limits(manager: Manager) -> dict:
     """Every bound in one place: the server's limits (over one: 422 naming the field; how many
-    sessions may run), each kind's config model and the websocket commands as JSON schema."""
+    sessions may run), each kind's config model, the websocket commands and the image jobs'
+    bodies / the export query (`requests`) as JSON schema."""
     return {"server": {"max_sessions": manager.max_sessions, **manager.limits.describe()},
-            "config": config_schemas(), "commands": COMMANDS_SCHEMA}
+            "config": config_schemas(), "commands": COMMANDS_SCHEMA, "requests": REQUESTS_SCHEMA}

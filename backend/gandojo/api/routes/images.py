@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Callable
+from typing import Annotated, Callable
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
@@ -12,7 +12,7 @@ from ...engine.jobs import Job, JobBusyError
 from ..deps import ReadableImage, WritableImage
 from ..errors import field_error, run
 from ..schemas import GridBody, InterpolateBody
-from ..schemas_images import ExperimentBody, ExportFormat, MetricsBody, experiment_size
+from ..schemas_images import ExperimentBody, ExportQuery, MetricsBody, experiment_size
 
 router = APIRouter(tags=["images"])
 
@@ -55,9 +55,9 @@ def start_experiment(session: WritableImage, body: ExperimentBody | None = None)
 
 @router.get("/sessions/{sid}/export", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}, "image/png": {}}}})
-async def export(session: ReadableImage, n: int = Query(10_000, ge=1, le=10_000),
-                 format: ExportFormat = Query("npz")) -> Response:
+async def export(session: ReadableImage, query: Annotated[ExportQuery, Query()]) -> Response:
     """n fresh samples: .npz (`images` uint8 n×28×28, `labels` for cgan) or a PNG grid."""
+    n, format = query.n, query.format
     data = await asyncio.to_thread(session.export, n, format)
     info = session.info()
     name = f"gandojo-{info['dataset']}-{info['iteration']}-{secrets.token_hex(2)}"
