@@ -255,3 +255,18 @@ def test_every_editor_shows_the_served_bounds(page):
 def _num(v) -> str:
     """A number as an input's min / max attribute reads it back."""
     return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def test_save_name_and_csv_size_follow_the_server(page):
+    out = run(page, """
+        const limits = await (await fetch('/api/limits')).json();
+        const el = document.querySelector('[data-testid="save-name-input"]');
+        const valid = (v) => { el.value = v; const ok = el.checkValidity(); el.value = ''; return ok; };
+        return {max: el.maxLength, served: limits.requests.save.properties.name.anyOf[0].maxLength,
+                ok: valid('run_1-b'), dash: valid('-run'), space: valid('a b'),
+                title: document.querySelector('[data-testid="csv-upload"]').closest('label').title,
+                csv: limits.server.max_csv_bytes};
+    """)
+    assert out["max"] == out["served"] == 64
+    assert (out["ok"], out["dash"], out["space"]) == (True, False, False)  # the server's pattern, enforced
+    assert f"{out['csv'] / 1e6:g} MB" in out["title"]

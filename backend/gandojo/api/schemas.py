@@ -83,7 +83,7 @@ class LinkBody(_Body):
 
 class SaveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, pattern=NAME_RE, description="default: the name it was saved or "
+    name: str | None = Field(None, pattern=NAME_RE, max_length=64, description="default: the name it was saved or "
                              "resumed as, else <dataset>-<random>; letters, digits, '_', '-'")
     keep: bool | None = Field(None, description="true: the idle reaper saves it before ending it")
 

@@ -2,7 +2,7 @@
 
 import { api } from '../core/api.js';
 import { byTestId } from '../core/dom.js';
-import { commandRules } from '../core/limits.js';
+import { commandRules, limits } from '../core/limits.js';
 
 export class Files {
   /**
@@ -15,7 +15,8 @@ export class Files {
     this.pretrainedFor = null;
     this.onFile('csv-upload', (file) => this.uploadCsv(file));
     const most = commandRules('points', 'points').maxItems.toLocaleString('en-US');
-    byTestId('csv-upload').closest('label').title = `x,y rows (optional header), at most ${most} points / 1 MB`;
+    const mb = (limits().server.max_csv_bytes / 1e6).toLocaleString('en-US');
+    byTestId('csv-upload').closest('label').title = `x,y rows (optional header), at most ${most} points / ${mb} MB`;
     this.onFile('checkpoint-load', (file) => this.load(file));
     byTestId('pretrained-toggle').addEventListener('change', (ev) => this.pretrained(ev.target.checked));
   }

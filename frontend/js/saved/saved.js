@@ -2,6 +2,7 @@
 
 import { api } from '../core/api.js';
 import { byTestId } from '../core/dom.js';
+import { limits } from '../core/limits.js';
 
 export class SavedPanel {
   /** `deps`: {session() → {id, token}, switchTo(created), notice(msg), viewer: bool} — a viewer page gets no panel. */
@@ -9,6 +10,9 @@ export class SavedPanel {
     this.root = root;
     this.deps = deps;
     this.name = byTestId('save-name-input', root);
+    const rule = limits().requests.save.properties.name.anyOf[0]; // the saved name's pattern and length, as the server checks them
+    // an input's pattern is compiled with the v flag, where a class's literal '-' must be escaped
+    Object.assign(this.name, { pattern: rule.pattern.replace(/^\^|\$$/g, '').replace(/([^\\])-\]/g, '$1\\-]'), maxLength: rule.maxLength });
     this.keep = byTestId('keep-toggle', root);
     this.button = byTestId('save-button', root);
     this.list = byTestId('saved-list', root);

@@ -8,12 +8,14 @@ from pydantic import TypeAdapter
 from ... import __version__
 from ...engine.create import config_schemas
 from ..deps import Manager
-from ..schemas import Command
+from ..schemas import Command, SaveBody
 from ..schemas_images import REQUESTS
+from ..uploads import MAX_CSV_BYTES
 
 router = APIRouter(tags=["server"])
 COMMANDS_SCHEMA = TypeAdapter(Command).json_schema()  # the websocket commands' bounds
-REQUESTS_SCHEMA = {name: model.model_json_schema() for name, model in REQUESTS.items()}
+REQUESTS_SCHEMA = {name: model.model_json_schema()
+                   for name, model in {**REQUESTS, "save": SaveBody}.items()}
 
 
 @router.get("/health")
@@ -26,5 +28,6 @@ def limits(manager: Manager) -> dict:
     """Every bound in one place: the server's limits (over one: 422 naming the field; how many
     sessions may run), each kind's config model, the websocket commands and the image jobs'
     bodies / the export query (`requests`) as JSON schema."""
-    return {"server": {"max_sessions": manager.max_sessions, **manager.limits.describe()},
+    return {"server": {"max_sessions": manager.max_sessions, "max_csv_bytes": MAX_CSV_BYTES,
+                       **manager.limits.describe()},
             "config": config_schemas(), "commands": COMMANDS_SCHEMA, "requests": REQUESTS_SCHEMA}
