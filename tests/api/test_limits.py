@@ -43,7 +43,8 @@ def assert_names_limit(detail: list, loc: list, setting: str) -> None:
 
 
 def test_limits_are_exposed(tight):
-    assert httpx.get(f"{tight}/api/limits").json()["server"] == LIMITS
+    served = httpx.get(f"{tight}/api/limits").json()["server"]
+    assert served == {**LIMITS, "max_csv_bytes": 1_000_000}  # the CSV upload's size limit too
     listed = httpx.get(f"{tight}/api/sessions").json()
     assert listed["limits"]["max_batch"] == 64 and listed["max_sessions"] == 4
 

@@ -132,6 +132,9 @@ class JobRegistry:
         except JobFailed as exc:
             job.state, job.message = "failed", str(exc)
         except Exception as exc:  # reported to whoever asks; the server carries on
-            job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
+            if job.cancel.is_set():  # cancelled (the session ended): what broke is the ending
+                job.state, job.message = "cancelled", f"cancelled ({type(exc).__name__}: {exc})"
+            else:
+                job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
         job.finished_at = time.monotonic()
         notify(job.event())

@@ -151,13 +151,16 @@ class Worker:
                 fut.set_exception(CommandFailed(self.runner.fault(exc, f"command {name!r}")))
 
     def _drain(self, block: bool) -> None:
-        while self.deferred:
+        while self.deferred and not self.closed:
             self.run(self.deferred.popleft())
         try:
             item = self.cmds.get(timeout=0.5) if block else self.cmds.get_nowait()
         except queue.Empty:
             return
         while True:
+            if self.closed:  # ended meanwhile: the session's close fails what is queued, never runs it
+                self.deferred.appendleft(item)
+                return
             self.run(item)
             try:
                 item = self.cmds.get_nowait()

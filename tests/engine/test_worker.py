@@ -128,6 +128,9 @@ def test_reads_are_not_activity():
 def test_commands_queued_on_an_ended_session_fail_with_session_ended():
     s = Session("ending", "tok", Trainer2D(get_dataset("gaussians"), CFG, 1))
     slow = s.command("step", n=3000)  # keeps the worker busy while more queue up
+    deadline = time.monotonic() + 10
+    while s.trainer.iteration == 0 and time.monotonic() < deadline:  # it runs: close cannot fail it
+        time.sleep(0.001)
     queued = [s.command("step", n=1) for _ in range(5)]
     s.close()
     for fut in queued:
