@@ -19,10 +19,11 @@ import json
 import sys
 import time
 
-import accept_presets  # noqa: F401  (also puts the checkout's backend/ on sys.path via common)
+import accept_presets  # (also puts the checkout's backend/ on sys.path via common)
 import torch
 
 from gandojo.engine.alarm_watch import ALARM_PROVOCATIONS, watch
+from gandojo.gan.batched import train_together
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.presets import PRESETS
 from gandojo.gan.trainer import Trainer2D
@@ -59,7 +60,7 @@ def withdrawn_table(seeds: range) -> dict:
         ts = [Trainer2D(get_dataset(ds), PRESETS[name].config(), s) for s in seeds]
         done, rows = 0, {}
         for b in budgets:
-            accept_presets.train(ts, b - done)
+            train_together(ts, b - done)
             done = b
             rows[b] = [accept_presets.captured(t, s) for t, s in zip(ts, seeds)]
             print(json.dumps({ds: {b: rows[b]}}), file=sys.stderr, flush=True)

@@ -23,7 +23,7 @@ import time
 import common  # noqa: F401  (puts the checkout's backend/ on sys.path when not installed)
 import torch
 
-from gandojo.gan.batched import BatchedTrainer, compat_key
+from gandojo.gan.batched import train_together
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.presets import KNOBS
@@ -46,19 +46,6 @@ def configs() -> dict[str, GanConfig]:
     return out
 
 
-def train(members: list[Trainer2D], iterations: int) -> None:
-    groups: dict = {}
-    for t in members:
-        groups.setdefault(compat_key(t), []).append(t)
-    for key, ts in groups.items():
-        if key is None:
-            for t in ts:
-                for _ in range(iterations):
-                    t.iterate()
-        else:
-            bt = BatchedTrainer(ts)
-            bt.iterate(iterations)
-            bt.hand_back()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     while done < args.iterations:
         live = [t for n, ts in runs.items() for t, at in zip(ts, diverged_at[n]) if at is None]
         step = min(args.check, args.iterations - done)
-        train(live, step)  # a diverged run stops: NaNs would only cost time
+        train_together(live, step)  # a diverged run stops: NaNs would only cost time
         done += step
         for n, ts in runs.items():
             for k, t in enumerate(ts):

@@ -23,7 +23,7 @@ import time
 import common  # noqa: F401  (puts the checkout's backend/ on sys.path when not installed)
 import torch
 
-from gandojo.gan.batched import BatchedTrainer, compat_key
+from gandojo.gan.batched import train_together
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.metrics import mode_metrics
 from gandojo.gan.models import sample_noise
@@ -42,20 +42,6 @@ def captured(t: Trainer2D, seed: int) -> int:
     return mode_metrics(x, ds.means, ds.stds).modes_captured
 
 
-def train(members: list[Trainer2D], iterations: int) -> None:
-    """`iterations` more iterations for every member: batched where they share a compat_key."""
-    groups: dict = {}
-    for t in members:
-        groups.setdefault(compat_key(t), []).append(t)
-    for key, ts in groups.items():
-        if key is None:
-            for t in ts:
-                for _ in range(iterations):
-                    t.iterate()
-        else:
-            bt = BatchedTrainer(ts)
-            bt.iterate(iterations)
-            bt.hand_back()
 
 
 def run(name: str, seeds: range, trace: int | None) -> dict:
@@ -65,7 +51,7 @@ def run(name: str, seeds: range, trace: int | None) -> dict:
     t0, done, history = time.perf_counter(), 0, {}
     while done < p.iterations:
         step = min(trace or p.iterations, p.iterations - done)
-        train(ts, step)
+        train_together(ts, step)
         done += step
         if trace:
             history[done] = [captured(t, s) for t, s in zip(ts, seeds)]

@@ -16,7 +16,7 @@ it (measured here, solo: seeds 0-2 at iterations 495, 5, 5; lr 0.03 survives 1,0
 import pytest
 import torch
 
-from gandojo.gan.batched import BatchedTrainer, compat_key
+from gandojo.gan.batched import compat_key, train_together
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.gan.datasets import get_dataset
 from gandojo.gan.presets import KNOBS
@@ -38,18 +38,7 @@ def train(configs: list[GanConfig], iterations: int = ITERATIONS) -> list[list[b
     """Each config in SEEDS: alive per config and seed. Members that share a compat_key train
     as one BatchedTrainer (whatever their knob: one batch instead of dozens of runs)."""
     runs = [[Trainer2D(get_dataset("gaussians"), c, s) for s in SEEDS] for c in configs]
-    groups: dict = {}
-    for t in (t for ts in runs for t in ts):
-        groups.setdefault(compat_key(t), []).append(t)
-    for key, ts in groups.items():
-        if key is not None:
-            bt = BatchedTrainer(ts)
-            bt.iterate(iterations)
-            bt.hand_back()
-            continue
-        for t in ts:
-            for _ in range(iterations):
-                t.iterate()
+    train_together([t for ts in runs for t in ts], iterations)
     return [[alive(t) for t in ts] for ts in runs]
 
 

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from gandojo.engine.advice import cures_tested
-from gandojo.gan.batched import BatchedTrainer, compat_key
+from gandojo.gan.batched import train_together
 from gandojo.gan.config import GanConfig, merged_config
 from gandojo.gan.datasets import DATASETS, get_dataset
 from gandojo.gan.metrics import mode_metrics
@@ -40,15 +40,6 @@ BALANCED = {"gaussians-balanced": "gaussians-g-lr-too-high",
             "disjoint-balanced": "disjoint-g-lr-too-high"}  # balanced preset: its negative case
 
 
-def train(ts: list[Trainer2D], iterations: int) -> None:
-    if compat_key(ts[0]) is not None:
-        bt = BatchedTrainer(ts)
-        bt.iterate(iterations)
-        bt.hand_back()
-        return
-    for t in ts:
-        for _ in range(iterations):
-            t.iterate()
 
 
 def captured(ts: list[Trainer2D]) -> tuple[int, ...]:
@@ -81,7 +72,7 @@ def _trace(dataset: str, config: str, iterations: int, stop_when_full: bool) -> 
     out, done = {}, 0
     while done < iterations:
         step = min(CHECK, iterations - done)
-        train(ts, step)
+        train_together(ts, step)
         done += step
         out[done] = captured(ts)
         if stop_when_full and sum(m == total for m in out[done]) >= QUORUM:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..gan import probes
-from ..gan.batched import BatchedTrainer, compat_key
+from ..gan.batched import train_together
 from ..gan.config import GanConfig, merged_config
 from ..gan.datasets import get_dataset
 from ..gan.presets import KNOBS
@@ -43,17 +43,6 @@ def _apply(t: Trainer2D, change: str | tuple | dict) -> None:
         t.apply_config(merged_config(t.config, patch))
 
 
-def _train(ts: list[Trainer2D], n: int) -> None:
-    if n <= 0:
-        return
-    if len(ts) > 1 and compat_key(ts[0]) is not None:
-        bt = BatchedTrainer(ts)
-        bt.iterate(n)
-        bt.hand_back()
-        return
-    for t in ts:
-        for _ in range(n):
-            t.iterate()
 
 
 def watch(dataset: str, cfg: GanConfig, iterations: int, seeds: list[int] | range,
@@ -73,7 +62,7 @@ def watch(dataset: str, cfg: GanConfig, iterations: int, seeds: list[int] | rang
             m = frame_metrics(t, ps, fake, d_fake)
             rows.append(Observation(t.iteration, m, alarm.update(t.iteration, m, t.config,
                                                                   dataset, t.losses())))
-        _train(ts, min(observe, iterations - i))
+        train_together(ts, min(observe, iterations - i))
     return out
 
 

@@ -310,3 +310,20 @@ class BatchedTrainer:
         if self.loss_d is None:
             return None, None
         return self.loss_d[k], self.loss_g[k]
+
+
+def train_together(members: list[Trainer2D], iterations: int) -> None:
+    """`iterations` more iterations for every member: stacked where two or more share a
+    `compat_key`, solo otherwise (a stack of one buys nothing); members end handed back."""
+    groups: dict = {}
+    for t in members:
+        groups.setdefault(compat_key(t), []).append(t)
+    for key, ts in groups.items():
+        if key is not None and len(ts) > 1:
+            bt = BatchedTrainer(ts)
+            bt.iterate(iterations)
+            bt.hand_back()
+            continue
+        for t in ts:
+            for _ in range(iterations):
+                t.iterate()
