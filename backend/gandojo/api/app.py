@@ -13,6 +13,8 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from .. import __version__
+from ..engine.lessons.classes import ClassRegistry
+from ..engine.lessons.progress import LessonBook
 from ..engine.limits import Limits
 from ..engine.manager import SessionManager
 from ..engine.store import SessionStore
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
     app.state.manager.max_per_client = settings.max_sessions_per_client  # 0: max(20, max_sessions // 4)
     app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache
+    app.state.lesson_book, app.state.classes = LessonBook(), ClassRegistry()  # lessons' progress, classes
     app.include_router(api_router)  # /api: one router per resource (api/routes/)
     errors.install(app)  # 422s valid JSON whatever was sent; engine refusals → 409
     app.include_router(websocket.router)

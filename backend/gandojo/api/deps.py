@@ -15,6 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..engine.base import BaseSession
 from ..engine.image_session import ImageSession
 from ..engine.jobs import Job
+from ..engine.lessons.classes import ClassRegistry
+from ..engine.lessons.progress import LessonBook
 from ..engine.manager import SessionManager, token_matches, viewer_matches
 from ..engine.store import SessionStore
 from .auth import client_address
@@ -30,6 +32,14 @@ def get_store(request: Request) -> SessionStore:
     return request.app.state.store
 
 
+def get_book(request: Request) -> LessonBook:
+    return request.app.state.lesson_book
+
+
+def get_classes(request: Request) -> ClassRegistry:
+    return request.app.state.classes
+
+
 def get_client(request: Request) -> str:
     """The client's address: sessions are counted per address."""
     return client_address(request)
@@ -37,6 +47,8 @@ def get_client(request: Request) -> str:
 
 Manager = Annotated[SessionManager, Depends(get_manager)]
 Store = Annotated[SessionStore, Depends(get_store)]
+Book = Annotated[LessonBook, Depends(get_book)]
+Classes = Annotated[ClassRegistry, Depends(get_classes)]
 Client = Annotated[str, Depends(get_client)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 

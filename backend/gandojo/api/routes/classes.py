@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...engine.lessons.classes import ClassError, ClassRegistry, ClassRoom
 from ...engine.manager import token_matches
-from ..deps import Credentials, Manager
+from ..deps import Book, Classes, Credentials, Manager
 from ..errors import engine_errors, field_error
-from .lessons import LESSONS, Book
+from .lessons import LESSONS
 
 router = APIRouter(tags=["classes"])
 CODE = r"^[A-Za-z0-9]{4,12}$"
@@ -35,16 +35,6 @@ class PushStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lesson: str = Field(max_length=64)
     step: int = Field(1, ge=1, le=40)
-
-
-def get_classes(request: Request) -> ClassRegistry:
-    state = request.app.state
-    if getattr(state, "classes", None) is None:
-        state.classes = ClassRegistry()
-    return state.classes
-
-
-Classes = Annotated[ClassRegistry, Depends(get_classes)]
 
 
 def _teacher(classes: ClassRegistry, code: str, cred) -> ClassRoom:

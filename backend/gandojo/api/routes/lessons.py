@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...engine.lessons.model import catalog
 from ...engine.lessons.progress import LessonBook, LessonProgress
-from ..deps import ReadableSession, WritableSession
+from ..deps import Book, ReadableSession, WritableSession
 from ..errors import engine_errors, field_error
 
 router = APIRouter(tags=["lessons"])
@@ -30,16 +30,6 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answer: Annotated[int, Field(ge=0, le=7)] | Annotated[str, Field(min_length=1, max_length=2000)] = \
         Field(description="the option's index (choice questions) or the answer's text")
-
-
-def get_book(request: Request) -> LessonBook:
-    state = request.app.state
-    if getattr(state, "lesson_book", None) is None:
-        state.lesson_book = LessonBook()
-    return state.lesson_book
-
-
-Book = Annotated[LessonBook, Depends(get_book)]
 
 
 def _progress(book: LessonBook, session: Any) -> LessonProgress:
