@@ -39,10 +39,6 @@ class ExportQuery(BaseModel):
     format: ExportFormat = Field("npz", description="npz (uint8 images, cgan labels) or a PNG grid")
 
 
-# request bodies and queries whose bounds the page needs (served by GET /api/limits `requests`)
-REQUESTS: dict[str, type[BaseModel]] = {"metrics": MetricsBody, "experiment": ExperimentBody,
-                                        "export": ExportQuery}
-
 
 def experiment_size(body: ExperimentBody) -> dict[str, Any]:
     """n_train of the experiment; a `generated` different from `real` is an error naming it."""

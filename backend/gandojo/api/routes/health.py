@@ -9,13 +9,14 @@ from ... import __version__
 from ...engine.create import config_schemas
 from ..deps import Manager
 from ..schemas import Command, SaveBody
-from ..schemas_images import REQUESTS
+from ..schemas_images import ExperimentBody, ExportQuery, MetricsBody
 from ..uploads import MAX_CSV_BYTES
 
 router = APIRouter(tags=["server"])
 COMMANDS_SCHEMA = TypeAdapter(Command).json_schema()  # the websocket commands' bounds
-REQUESTS_SCHEMA = {name: model.model_json_schema()
-                   for name, model in {**REQUESTS, "save": SaveBody}.items()}
+# the REST bodies and queries whose bounds the page's editors show
+REQUESTS = {"metrics": MetricsBody, "experiment": ExperimentBody, "export": ExportQuery, "save": SaveBody}
+REQUESTS_SCHEMA = {name: model.model_json_schema() for name, model in REQUESTS.items()}
 
 
 @router.get("/health")
