@@ -42,8 +42,9 @@ def test_compare_mode_shows_two_plots_that_advance_together(compare_page, server
     assert n >= 200 and iteration(page, "iteration-counter-b") == n
     assert session_info(page, server, b["id"])["iteration"] == n
     # both sessions' metrics on the same charts, B in its own colour
-    names = page.evaluate(f"() => document.querySelector('{tid('plot-metrics')}').data.map((t) => t.name)")
-    assert {"A JS →", "B JS →"} <= set(names)
+    # charts redraw at most once a second (linechart.js): wait for the draw that follows the last frame
+    names_js = f"() => document.querySelector('{tid('plot-metrics')}').data.map((t) => t.name)"
+    page.wait_for_function(f"() => ({names_js})().includes('A JS →') && ({names_js})().includes('B JS →')", timeout=5_000)
     assert page.evaluate(f"() => {B_DIST}.layout.xaxis.range[0]") == -1.5
     page.screenshot(path=COMPARE_SCREENSHOT)
 
