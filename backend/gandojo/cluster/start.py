@@ -1,0 +1,88 @@
+"""Starting the cluster modes on Ray: `--workers N` (a local Ray started here) or `--ray ADDRESS`.
+
+Each worker is a `SessionHost` (cluster/host.py) run as an async Ray actor in its own process; the
+gateway (this process: FastAPI + `ClusterManager`) only validates, routes and streams. The local
+mode binds Ray to 127.0.0.1 without the dashboard; joining a cluster uses what its operator set
+up (README "Running for a campus"). Ray is imported here only: the single-process server never
+needs it (`pip install 'gandojo[cluster]'`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from typing import Any
+
+from ..engine.limits import Limits
+from ..settings import Settings
+from .gateway import ClusterManager, HostHandle
+from .host import SessionHost
+
+log = logging.getLogger("gandojo.cluster")
+NAMESPACE = "gandojo"
+GPU_SHARERS = 4  # at most this many workers share one GPU (fractional GPUs: small GANs share one)
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("--workers / --ray need Ray: pip install 'gandojo[cluster]'") from None
+    return ray
+
+
+def is_lost(exc: BaseException) -> bool:
+    """Does `exc` (from a call on a host) mean the host's process or node is gone?"""
+    ray = _ray()
+    return isinstance(exc, (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError,
+                            ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError))
+
+
+def start_cluster(settings: Settings, workers: int | None = None, address: str | None = None,
+                  limits: Limits | None = None) -> ClusterManager:
+    """Connect to (or start) Ray, start the worker actors and return the gateway's manager."""
+    ray = _ray()
+    address = address if address is not None else settings.ray_address
+    local = not address
+    if local:
+        n = max(1, workers or settings.workers or 2)
+        ray.init(num_cpus=max(n, os.cpu_count() or 1), include_dashboard=False, namespace=NAMESPACE,
+                 _node_ip_address="127.0.0.1", object_store_memory=256 * 1024 * 1024,
+                 log_to_driver=False, configure_logging=False)
+    else:
+        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, configure_logging=False)
+        alive = [node for node in ray.nodes() if node.get("Alive")]
+        n = max(1, workers or settings.workers or len(alive))
+    gpus = float(ray.cluster_resources().get("GPU", 0))
+    limits = limits or Limits.from_settings(settings)
+    mode = "workers" if local else "ray"
+
+    def spawn(i: int) -> HostHandle:
+        return _start_host(ray, settings, limits, f"worker-{i}", _gpu_share(gpus, n, i))
+
+    hosts = [spawn(i) for i in range(n)]
+    log.info("gandojo cluster (%s): %d workers, %s GPUs", mode, n, gpus)
+    return ClusterManager(hosts, mode, limits, settings.max_sessions, settings.idle_pause_s,
+                          settings.idle_timeout_s, settings.checkpoint_interval_s,
+                          spawn=spawn, shutdown=ray.shutdown if local else (lambda: None))
+
+
+def _gpu_share(gpus: float, workers: int, i: int) -> float:
+    """The GPU fraction worker `i` asks for: the first min(workers, GPU_SHARERS × gpus) workers
+    share the GPUs equally; the rest (and every worker of a CPU-only cluster) take none."""
+    if gpus <= 0:
+        return 0.0
+    sharers = min(workers, max(1, math.floor(GPU_SHARERS * gpus)))
+    return 0.0 if i % workers >= sharers else min(1.0, gpus / sharers)
+
+
+def _start_host(ray: Any, settings: Settings, limits: Limits, name: str, gpu: float) -> HostHandle:
+    device = "cuda:0" if gpu > 0 else "cpu"  # Ray sets CUDA_VISIBLE_DEVICES: the actor sees its GPU as 0
+    actor_cls = ray.remote(SessionHost)
+    actor = actor_cls.options(num_cpus=1, num_gpus=gpu, max_concurrency=1000,
+                              scheduling_strategy="SPREAD").remote(
+        name, device, limits, settings.fps, settings.batching, settings.compile,
+        settings.compile_mode, str(settings.data_dir) or None)
+    info = ray.get(actor.describe.remote(), timeout=120)
+    return HostHandle(name, actor, info, is_lost)
