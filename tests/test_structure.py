@@ -19,7 +19,7 @@ MAX_LINES = 350
 
 # The layers, lowest first: a module may import its own layer and the ones below, never above.
 LAYERS = {"gandojo": 0, "settings": 0, "fileio": 0, "datasets": 0, "lessons": 0,
-          "gan": 1, "engine": 2, "api": 3, "cli": 4, "__main__": 5}
+          "gan": 1, "engine": 2, "cluster": 3, "api": 4, "cli": 5, "__main__": 6}
 # What gan/ (tensors in, tensors out) must not import: web, network, files, images, threads, IO.
 GAN_FORBIDDEN = {"os", "pathlib", "tempfile", "urllib", "http", "socket", "PIL", "safetensors",
                  "asyncio", "threading", "fastapi", "starlette", "uvicorn", "json", "gzip", "io",

@@ -39,6 +39,9 @@ class Settings:
     max_sessions_per_client: int = 0  # sessions one client address may hold (0: max(20, max_sessions // 4))
     max_uploads: int = 4  # checkpoint / CSV uploads received at once (more: 429 + Retry-After)
     fps: int = 30
+    workers: int = 0  # worker processes on a local Ray cluster (0: one process, no Ray; cluster/)
+    ray_address: str = ""  # join this Ray cluster (GANDOJO_RAY_ADDRESS; empty: see workers)
+    checkpoint_interval_s: float = 30.0  # cluster modes: sessions checkpointed this often (0: never)
     batching: bool = True  # train compatible playing 2D sessions as one batched model (GANDOJO_BATCHING)
     compile: bool = True  # compile solo 2D sessions' step in the background (GANDOJO_COMPILE)
     compile_mode: str = ""  # torch.compile mode (GANDOJO_COMPILE_MODE; empty: the default)

@@ -197,6 +197,7 @@ const HANDLERS = {
     if (typeof m.stage_ms === 'number') state.stageMs = m.stage_ms;
     if (m.drs) state.drs = { on: Boolean(m.drs.on), percentile: m.drs.percentile };
     if (m.paused_reason) error(`Paused: ${m.paused_reason}`);
+    if (typeof m.restored_from === 'number') notice(`Its worker was lost: restored from iteration ${m.restored_from}, the last checkpoint`);
     controls.syncUi();
     updateURL();
   },

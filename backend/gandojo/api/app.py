@@ -39,11 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   responses=ERROR_RESPONSES)  # every 4xx is documented, as {"detail": ...}
     app.state.settings = settings
     app.state.device = device
-    app.state.manager = SessionManager(device, settings.max_sessions, settings.fps,
-                                       settings.idle_pause_s, settings.idle_timeout_s,
-                                       limits=Limits.from_settings(settings),
-                                       batching=settings.batching, compile=settings.compile,
-                                       compile_mode=settings.compile_mode)
+    app.state.manager = _manager(settings, device)
     app.state.store = app.state.manager.store = SessionStore(settings.save_dir, settings.max_saved)
     app.state.manager.max_per_client = settings.max_sessions_per_client  # 0: max(20, max_sessions // 4)
     app.state.manager.data_root = str(settings.data_dir) or None  # None: $GANDOJO_DATA or the cache
@@ -63,6 +59,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(FrontendMount(
             "/", app=StaticFiles(directory=settings.frontend_dir, html=True), name="frontend"))
     return app
+
+
+def _manager(settings: Settings, device: str) -> SessionManager:
+    """Sessions in this process, or (--workers / --ray) in Ray worker processes (cluster/)."""
+    if settings.workers or settings.ray_address:
+        from ..cluster.start import start_cluster  # Ray only when asked for
+        return start_cluster(settings)
+    return SessionManager(device, settings.max_sessions, settings.fps, settings.idle_pause_s,
+                          settings.idle_timeout_s, limits=Limits.from_settings(settings),
+                          batching=settings.batching, compile=settings.compile,
+                          compile_mode=settings.compile_mode)
 
 
 class FrontendMount(Mount):

@@ -86,7 +86,7 @@ WritableSession = Annotated[BaseSession, Depends(writable_session)]
 
 
 def _image(session: BaseSession) -> ImageSession:
-    if not isinstance(session, ImageSession):
+    if session.kind != "image":  # an ImageSession here, or its proxy in cluster mode (cluster/)
         raise HTTPException(409, f"this route needs an image session; session {session.id} is "
                                  f"{session.kind}")
     return session

@@ -88,7 +88,7 @@ async def _handle(text: str | None, session: BaseSession, writable: bool, limit:
         return _error(str(exc), "cmd")
     except Exception as exc:  # a bug must not kill the socket: report it and carry on
         return _error(f"command {cmd.cmd!r} failed: {type(exc).__name__}: {exc}")
-    reply = {"type": "ack", "cmd": cmd.cmd, "iteration": session.trainer.iteration}
+    reply = {"type": "ack", "cmd": cmd.cmd, "iteration": session.iteration}
     if isinstance(result, dict) and "losses" in result:
         reply["losses"] = result["losses"]
     return reply

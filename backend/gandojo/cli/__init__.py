@@ -54,7 +54,9 @@ def _serve(args: argparse.Namespace) -> int:
                                      save_dir=args.save_dir, data_dir=args.data_dir, auth=args.auth,
                                      allowed_origins=",".join(args.allowed_origin or []) or None,
                                      batching=False if args.no_batching else None,
-                                     compile=False if args.no_compile else None)
+                                     compile=False if args.no_compile else None,
+                                     workers=args.workers, ray_address=args.ray,
+                                     checkpoint_interval_s=args.checkpoint_interval)
     except ValueError as exc:  # a GANDOJO_* variable that does not parse, named
         print(f"gandojo: {exc}", file=sys.stderr)
         return 2
@@ -75,6 +77,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)  # tiny 2D models: one thread is fastest
     app = create_app(settings)
+    if settings.workers or settings.ray_address:
+        workers = app.state.manager.cluster_info()["workers"]
+        print(f"GAN Dojo: {len(workers)} Ray workers ({', '.join(sorted({w['device'] for w in workers}))})",
+              flush=True)
     print(f"GAN Dojo on {app.state.device}: open http://{settings.host}:{port}", flush=True)
     config = uvicorn.Config(app, log_level=args.log_level,
                             ws_max_size=max(settings.max_ws_message_bytes * 2, 65536),
@@ -130,6 +136,15 @@ def add_serve_parser(sub) -> None:
     serve.add_argument("--no-compile", action="store_true",
                        help="keep every 2D session's step eager (GANDOJO_COMPILE=0); by default a "
                             "compiled step is built in the background and swapped in when ready")
+    serve.add_argument("--workers", type=bounded(int, 1, 256), default=None, metavar="N",
+                       help="train sessions in N worker processes on a local Ray cluster started "
+                            "here (needs gandojo[cluster]); default: this one process")
+    serve.add_argument("--ray", default=None, metavar="ADDRESS",
+                       help="join an existing Ray cluster (e.g. 10.0.0.5:6379; see the README's "
+                            "'Running for a campus'); --workers then sets how many workers")
+    serve.add_argument("--checkpoint-interval", type=bounded(float, 0, 86400), default=None,
+                       metavar="S", help="cluster modes: checkpoint sessions every S seconds, so a "
+                                         "lost worker costs at most that (default 30; 0: never)")
     serve.set_defaults(func=_serve)
 
 

@@ -144,6 +144,10 @@ class BaseSession:
             self.last_active = time.monotonic()
 
     @property
+    def iteration(self) -> int:
+        return self.trainer.iteration
+
+    @property
     def subscriber_count(self) -> int:
         return len(self._fan)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import secrets
+import socket
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,13 +20,26 @@ from .batcher import Batcher
 from .budget import FrameBudget
 from .compiler import StepCompiler
 from .jobs import JobRegistry
-from .kinds import Kind, kind_for_dataset, kind_of_checkpoint, kind_of_trainer
+from .kinds import kind_for_dataset, kind_of_checkpoint, kind_of_trainer
 from .limits import Limits
 from .store import SessionStore
 
 
 class SessionLimitError(RuntimeError):
     """Raised when creating a session would exceed the server's limit."""
+
+
+@dataclass(frozen=True)
+class Ids:
+    """A session's identity: its id, control token and viewer token (unguessable)."""
+
+    sid: str
+    token: str
+    viewer_token: str
+
+
+def new_ids() -> Ids:
+    return Ids(secrets.token_urlsafe(12), secrets.token_urlsafe(24), secrets.token_urlsafe(24))
 
 
 class SessionManager:
@@ -76,7 +92,7 @@ class SessionManager:
             self.reap()
 
     def create(self, dataset: str, config: BaseModel, seed: int | None = None,
-               owner: str | None = None) -> BaseSession:
+               owner: str | None = None, ids: "Ids | None" = None) -> BaseSession:
         """A new session training `dataset` (its kind from the registry, engine/kinds.py) with
         `config` (that kind's config model), a random seed unless given, held by client `owner`
         (an address; None: not counted per client). LimitError before anything is built;
@@ -90,16 +106,16 @@ class SessionManager:
         if seed is None:
             seed = secrets.randbelow(2**31)
         trainer = kind.new_trainer(dataset, config, seed, self.device, self.data_root)
-        return self.adopt(trainer, owner)
+        return self.adopt(trainer, owner, ids)
 
     create_image = create  # the former name of image creation (same checks, same order)
 
-    def load(self, data: bytes, owner: str | None = None) -> BaseSession:
+    def load(self, data: bytes, owner: str | None = None, ids: "Ids | None" = None) -> BaseSession:
         """A new session resuming a checkpoint of any kind, by its metadata's `kind`
         (CheckpointError if the bytes are not one or cannot be restored here; LimitError)."""
         self._check_room(owner)
         kind = kind_of_checkpoint(checkpoint.metadata(data))
-        return self.adopt(kind.from_checkpoint(data, self.device, self.data_root), owner)
+        return self.adopt(kind.from_checkpoint(data, self.device, self.data_root), owner, ids)
 
     @property
     def per_client(self) -> int:
@@ -118,23 +134,26 @@ class SessionManager:
                                     f"address is {self.per_client}: max_sessions_per_client); end "
                                     "one, or wait until idle ones end")
 
-    def adopt(self, trainer, owner: str | None = None) -> BaseSession:
+    def adopt(self, trainer, owner: str | None = None, ids: "Ids | None" = None) -> BaseSession:
         """A new session around a built trainer (its kind from the trainer's class); LimitError
-        for a model over the server's limits."""
+        for a model over the server's limits. `ids` keeps a session's identity when it moves
+        between processes (cluster/): otherwise a new id and tokens are drawn."""
         kind = kind_of_trainer(trainer)
         kind.check_trainer(self.limits, trainer)
+        ids = ids or new_ids()
         with self._lock:
             self._check_room(owner)
-            sid = secrets.token_urlsafe(12)
-            s = kind.session(sid, secrets.token_urlsafe(24), trainer, self._deps(kind, owner))
-            self._sessions[sid] = s
+            if ids.sid in self._sessions:
+                raise ValueError(f"session {ids.sid} is already here")
+            s = kind.session(ids.sid, ids.token, trainer, self._deps(owner, ids.viewer_token))
+            self._sessions[ids.sid] = s
         return s
 
-    def _deps(self, kind: Kind, owner: str | None) -> SessionDeps:
+    def _deps(self, owner: str | None, viewer_token: str) -> SessionDeps:
         return SessionDeps(limits=self.limits, fps=self.fps, budget=self.budget,
                            batcher=self.batcher, compiler=self.compiler, jobs=self.jobs,
                            data_root=self.data_root, owner=owner,
-                           viewer_token=secrets.token_urlsafe(24))  # watches, never controls
+                           viewer_token=viewer_token)  # watches, never controls
 
     def get(self, sid: str) -> BaseSession | None:
         """The session `sid`, or None. Looking is not activity: only commands that change it
@@ -147,6 +166,18 @@ class SessionManager:
         if s is not None:
             s.close()
         return s is not None
+
+    def where(self, session: BaseSession) -> dict[str, Any]:
+        """Where `session` runs (GET /api/sessions/{id}): this process, in one-process mode."""
+        return {"worker": "main", "node": socket.gethostname(), "device": self.device}
+
+    def cluster_info(self) -> dict[str, Any]:
+        """GET /api/cluster in one-process mode: one worker, this process (cluster/ has the others)."""
+        sessions = list(self._sessions.values())
+        return {"mode": "single", "checkpoint_interval_s": 0,
+                "workers": [{"worker": "main", "node": socket.gethostname(), "device": self.device,
+                             "pid": os.getpid(), "alive": True, "sessions": [s.id for s in sessions],
+                             "load": len(sessions)}], "restores": []}
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -1,4 +1,5 @@
-"""Server-wide facts: health, and every bound a client may need (`GET /api/limits`)."""
+"""Server-wide facts: health, every bound a client may need (`GET /api/limits`), where sessions run
+(`GET /api/cluster`)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,10 @@ def limits(manager: Manager) -> dict:
     return {"server": {"max_sessions": manager.max_sessions, "max_csv_bytes": MAX_CSV_BYTES,
                        **manager.limits.describe()},
             "config": config_schemas(), "commands": COMMANDS_SCHEMA, "requests": REQUESTS_SCHEMA}
+
+
+@router.get("/cluster")
+def cluster(manager: Manager) -> dict:
+    """The workers that hold sessions: mode (single | workers | ray), each worker's node, device,
+    sessions and load, and what each lost worker cost (restores)."""
+    return manager.cluster_info()

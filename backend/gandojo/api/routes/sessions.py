@@ -46,8 +46,8 @@ def list_sessions(manager: Manager) -> dict:
 
 
 @router.get("/sessions/{sid}")
-def get_session(session: ReadableSession) -> dict:
-    return session.info()
+def get_session(session: ReadableSession, manager: Manager) -> dict:
+    return {**session.info(), **manager.where(session)}  # where: worker, node, device
 
 
 @router.delete("/sessions/{sid}", status_code=204)
