@@ -71,7 +71,8 @@ class ClusterManager(SessionManager):
                  max_sessions: int = 200, idle_pause_s: float = 120.0, idle_timeout_s: float = 1800.0,
                  checkpoint_interval_s: float = 30.0, spawn: Callable[[int], HostHandle] | None = None,
                  shutdown: Callable[[], None] = lambda: None) -> None:
-        self.mode, self.device, self.max_sessions = mode, "cluster", max_sessions
+        self.mode, self.max_sessions = mode, max_sessions
+        self.device = "cpu"  # where trainers built here live (a pretrained start) before they travel
         self.limits, self.store, self.data_root = limits or Limits(), None, None
         self.jobs = ClusterJobs()
         self.batcher, self.max_per_client = None, 0
@@ -85,6 +86,7 @@ class ClusterManager(SessionManager):
         self.restores: list[dict[str, Any]] = []  # what each lost host cost (GET /api/cluster)
         for h in hosts:
             self.add_host(h)
+            self._adopt_held(h)
         for target in (self._reap_loop, self._autosave_loop):
             threading.Thread(target=target, name=f"cluster-{target.__name__}", daemon=True).start()
 
@@ -94,6 +96,17 @@ class ClusterManager(SessionManager):
         with self._lock:
             self.hosts.append(host)
         threading.Thread(target=self._pump, args=(host,), name=f"pump-{host.name}", daemon=True).start()
+
+    def _adopt_held(self, host: HostHandle) -> None:
+        """Sessions a worker already holds (a gateway restarted on a Ray cluster): proxies again,
+        with their ids, tokens and the gateway's notes (keep, saved as)."""
+        for held in host.get("sessions", timeout=60):
+            s = RemoteSession(self, host, held["ids"], held["kind"], held["owner"], held["info"])
+            s.restore_meta(held["meta"])
+            self._sessions[s.id] = s
+            host.submit("watch", s.id, False)  # nobody watches it through this gateway yet
+        if self._sessions:
+            log.info("adopted %d sessions held by %s", len(self._sessions), host.name)
 
     def _pick(self, kind: str, exclude: HostHandle | None = None) -> HostHandle:
         live = [h for h in self.hosts if h.alive and h is not exclude]
@@ -276,6 +289,9 @@ class ClusterManager(SessionManager):
         self._stop.set()
         for s in list(self._sessions.values()):
             self.save_kept(s)
+        if self.mode == "ray":  # the workers belong to the cluster: a restarted gateway adopts them
+            self._shutdown()
+            return
         for h in self.hosts:
             if h.alive:
                 try:

@@ -52,6 +52,7 @@ class SessionHost:
         self._sent: dict[str, int] = {}  # frame sequence number last handed to the gateway
         self._news = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._meta: dict[str, dict[str, Any]] = {}  # what only the gateway uses (keep, saved_as, ...)
 
     # ------------------------------------------------------------------ who and where
     async def describe(self) -> dict[str, Any]:
@@ -60,6 +61,17 @@ class SessionHost:
                 "device": self.device, "sessions": len(sessions),
                 "running": sum(1 for s in sessions if s.running),
                 "ids": [s.id for s in sessions]}
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        """Every session held here with its identity and the gateway's notes on it: a gateway that
+        restarts (`--ray`) adopts them again."""
+        return [{"ids": Ids(s.id, s.token, s.viewer_token), "kind": s.kind, "owner": s.owner,
+                 "info": s.info(), "meta": self._meta.get(s.id, {})}
+                for s in list(self.manager._sessions.values())]
+
+    async def set_meta(self, sid: str, meta: dict[str, Any]) -> None:
+        if self.manager.get(sid) is not None:
+            self._meta.setdefault(sid, {}).update(meta)
 
     # ------------------------------------------------------------------ lifecycle
     async def create(self, dataset: str, config: Any, seed: int | None, owner: str | None,
@@ -82,6 +94,7 @@ class SessionHost:
 
     async def delete(self, sid: str) -> bool:
         self._watched.pop(sid, None)
+        self._meta.pop(sid, None)
         self._seq.pop(sid, None)
         return await asyncio.to_thread(self.manager.delete, sid)
 

@@ -51,8 +51,8 @@ class RemoteSession:
         self.ids, self.kind, self.owner = ids, kind, owner
         self.handlers = KINDS[kind].session_class.handlers
         self._keep = False
-        self.saved_as: str | None = None
-        self.save_owner: str | None = None
+        self._saved_as: str | None = None
+        self._save_owner: str | None = None
         self.last_active = time.monotonic()
         self.running = bool(info.get("running"))
         self._iteration = int(info.get("iteration", 0))
@@ -73,9 +73,23 @@ class RemoteSession:
         """A session to keep is checkpointed at once (then with every autosave): a lost worker
         never costs it more than the checkpoint interval."""
         self._keep = bool(on)
+        self._note(keep=self._keep)
         if on:
             self.dirty = True
             self.gateway.save_soon(self)
+
+    saved_as = property(lambda self: self._saved_as,
+                        lambda self, name: (setattr(self, "_saved_as", name), self._note(saved_as=name)))
+    save_owner = property(lambda self: self._save_owner,
+                          lambda self, h: (setattr(self, "_save_owner", h), self._note(save_owner=h)))
+
+    def _note(self, **meta: Any) -> None:
+        """Tell the host what the gateway knows of the session (a restarted gateway reads it back)."""
+        self.host.submit("set_meta", self.id, meta)
+
+    def restore_meta(self, meta: dict[str, Any]) -> None:
+        self._keep = bool(meta.get("keep", False))
+        self._saved_as, self._save_owner = meta.get("saved_as"), meta.get("save_owner")
 
     # ------------------------------------------------------------------ commands
     def command(self, name: str, /, **kwargs: Any) -> Future:
@@ -210,6 +224,7 @@ class RemoteSession:
         with self._lock:
             self.host, self._seq = host, 0
         self.restored_from = restored_from
+        self._note(keep=self._keep, saved_as=self._saved_as, save_owner=self._save_owner)
         if self._fan:
             host.submit("watch", self.id, True)
             self.command("publish")

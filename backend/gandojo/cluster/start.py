@@ -42,9 +42,13 @@ def is_lost(exc: BaseException) -> bool:
 def start_cluster(settings: Settings, workers: int | None = None, address: str | None = None,
                   limits: Limits | None = None) -> ClusterManager:
     """Connect to (or start) Ray, start the worker actors and return the gateway's manager."""
-    ray = _ray()
     address = address if address is not None else settings.ray_address
     local = not address
+    if not local:
+        # `ray start` turns token authentication on; a driver must say so (before Ray is imported)
+        # to send the token (~/.ray/auth_token or RAY_AUTH_TOKEN). RAY_AUTH_MODE set by the operator wins.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    ray = _ray()
     if local:
         n = max(1, workers or settings.workers or 2)
         ray.init(num_cpus=max(n, os.cpu_count() or 1), include_dashboard=False, namespace=NAMESPACE,
@@ -59,7 +63,7 @@ def start_cluster(settings: Settings, workers: int | None = None, address: str |
     mode = "workers" if local else "ray"
 
     def spawn(i: int) -> HostHandle:
-        return _start_host(ray, settings, limits, f"worker-{i}", _gpu_share(gpus, n, i))
+        return _start_host(ray, settings, limits, f"worker-{i}", _gpu_share(gpus, n, i), detached=not local)
 
     hosts = [spawn(i) for i in range(n)]
     log.info("gandojo cluster (%s): %d workers, %s GPUs", mode, n, gpus)
@@ -77,11 +81,15 @@ def _gpu_share(gpus: float, workers: int, i: int) -> float:
     return 0.0 if i % workers >= sharers else min(1.0, gpus / sharers)
 
 
-def _start_host(ray: Any, settings: Settings, limits: Limits, name: str, gpu: float) -> HostHandle:
+def _start_host(ray: Any, settings: Settings, limits: Limits, name: str, gpu: float,
+                detached: bool = False) -> HostHandle:
+    """Worker `name`; `detached` (a Ray cluster of its own): it outlives this gateway, and a gateway
+    started again finds it by name, with its sessions, instead of starting another."""
     device = "cuda:0" if gpu > 0 else "cpu"  # Ray sets CUDA_VISIBLE_DEVICES: the actor sees its GPU as 0
     actor_cls = ray.remote(SessionHost)
+    lifetime = {"name": f"gandojo-{name}", "lifetime": "detached", "get_if_exists": True} if detached else {}
     actor = actor_cls.options(num_cpus=1, num_gpus=gpu, max_concurrency=1000,
-                              scheduling_strategy="SPREAD").remote(
+                              scheduling_strategy="SPREAD", **lifetime).remote(
         name, device, limits, settings.fps, settings.batching, settings.compile,
         settings.compile_mode, str(settings.data_dir) or None)
     info = ray.get(actor.describe.remote(), timeout=120)
