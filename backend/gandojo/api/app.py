@@ -13,6 +13,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from .. import __version__
+from ..cluster.start import start_cluster
 from ..engine.lessons.classes import ClassRegistry
 from ..engine.lessons.progress import LessonBook
 from ..engine.limits import Limits
@@ -64,8 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _manager(settings: Settings, device: str) -> SessionManager:
     """Sessions in this process, or (--workers / --ray) in Ray worker processes (cluster/)."""
     if settings.workers or settings.ray_address:
-        from ..cluster.start import start_cluster  # Ray only when asked for
-        return start_cluster(settings)
+        return start_cluster(settings)  # imports Ray only now
     return SessionManager(device, settings.max_sessions, settings.fps, settings.idle_pause_s,
                           settings.idle_timeout_s, limits=Limits.from_settings(settings),
                           batching=settings.batching, compile=settings.compile,

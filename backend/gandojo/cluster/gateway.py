@@ -33,6 +33,14 @@ from .remote import RemoteSession
 log = logging.getLogger("gandojo.cluster")
 
 
+def choose_worker(kind: str, live: list[tuple[str, str]], held: dict[str, int]) -> str:
+    """Where a new `kind` session goes: of the live workers [(name, device)], those with a GPU when
+    it is an image session and one has a GPU, then the one holding fewest sessions (first on ties)."""
+    if kind == "image" and any(device.startswith("cuda") for _, device in live):
+        live = [(n, d) for n, d in live if d.startswith("cuda")]
+    return min(live, key=lambda w: held.get(w[0], 0))[0]
+
+
 class HostHandle:
     """The gateway's handle on one host actor: calls as futures, where it runs, whether it lives."""
 
@@ -112,13 +120,12 @@ class ClusterManager(SessionManager):
         live = [h for h in self.hosts if h.alive and h is not exclude]
         if not live:
             raise WorkerLost("no worker is alive to hold the session; try again shortly")
-        if kind == "image" and any(str(h.info.get("device", "")).startswith("cuda") for h in live):
-            live = [h for h in live if str(h.info.get("device", "")).startswith("cuda")]
         held = {h.name: 0 for h in live}
         for s in list(self._sessions.values()):
             if s.host.name in held:
                 held[s.host.name] += 1
-        return min(live, key=lambda h: held[h.name])
+        name = choose_worker(kind, [(h.name, str(h.info.get("device", ""))) for h in live], held)
+        return next(h for h in live if h.name == name)
 
     def _pump(self, host: HostHandle) -> None:
         while host.alive and not self._stop.is_set():

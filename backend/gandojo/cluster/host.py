@@ -140,7 +140,7 @@ class SessionHost:
         if s is None:
             return ("err", pack_error(SessionEnded(f"session {sid} has ended (not on worker {self.name})")))
         try:
-            result = await asyncio.to_thread(getattr(s, method), *args, **(kwargs or {}))
+            result = await asyncio.to_thread(_read, s, method, args, kwargs or {})
         except Exception as exc:  # noqa: BLE001
             return ("err", pack_error(exc))
         if hasattr(result, "describe") and hasattr(result, "cancel"):  # a Job: its description
@@ -204,3 +204,11 @@ class SessionHost:
             if closed:
                 self._watched.pop(sid, None)
         return out
+
+
+def _read(session: BaseSession, path: str, args: tuple, kwargs: dict) -> Any:
+    """`session.<path>(*args)` for a method, `session.<path>` for an attribute (dotted: history.message)."""
+    target: Any = session
+    for part in path.split("."):
+        target = getattr(target, part)
+    return target(*args, **kwargs) if callable(target) else target

@@ -174,6 +174,15 @@ class RemoteSession:
                                                             "age_s": round(time.monotonic() - saved[2], 1)},
                 **({"restored_from": self.restored_from} if self.restored_from is not None else {})}
 
+    @property
+    def trainer_serial(self) -> int:
+        return self.call("trainer_serial")
+
+    @property
+    def history(self) -> "RemoteHistory | None":
+        """The run's metric history (2D sessions keep one), read from the host."""
+        return RemoteHistory(self) if self.kind == "2d" else None
+
     def export(self, n: int, format: str) -> bytes:
         return self.call("export", n, format)
 
@@ -238,3 +247,13 @@ class RemoteSession:
 
     def request_close(self) -> None:
         """Nothing to do here: `close` (from the gateway's delete) ends it on the host."""
+
+
+class RemoteHistory:
+    """`session.history` of a remote 2D session: its `message()` (the run so far) from the host."""
+
+    def __init__(self, session: RemoteSession) -> None:
+        self.session = session
+
+    def message(self) -> dict[str, Any]:
+        return self.session.call("history.message")

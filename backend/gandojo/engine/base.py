@@ -11,6 +11,7 @@ worker's `Runner` interface.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -46,7 +47,8 @@ class SessionEnded(RuntimeError):
     """A command for a session that was deleted or reaped meanwhile (the API answers 410)."""
 
 
-READ_ONLY = {"snapshot", "publish", "checkpoint"}  # commands that are not activity (idle reaper)
+READ_ONLY = {"snapshot", "publish", "checkpoint"}
+_SERIALS = itertools.count(1)  # commands that are not activity (idle reaper)
 
 
 class InputError(ValueError):
@@ -146,6 +148,14 @@ class BaseSession:
     @property
     def iteration(self) -> int:
         return self.trainer.iteration
+
+    @property
+    def trainer_serial(self) -> int:
+        """Which trainer it runs (a new one, after a reset or a new dataset, gets a new number)."""
+        t = self.trainer
+        if getattr(t, "gandojo_serial", None) is None:
+            t.gandojo_serial = next(_SERIALS)
+        return t.gandojo_serial
 
     @property
     def subscriber_count(self) -> int:

@@ -2,40 +2,33 @@
 
 A lesson is one YAML file under `gandojo/lessons/` (id: the file name without `.yaml`), on one session
 kind (engine/kinds.py). Every name in it (dataset, preset, knob, metric, config field of that kind) is
-checked when it is loaded: a typo fails at start-up with the file, step and field named (LessonError)."""
+checked when it is loaded: a typo fails at start-up with the file, step and field named (LessonError).
+The check models live in check_models.py (re-exported here)."""
 
 from __future__ import annotations
 
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, model_validator
 
 from ...gan.config import deep_merge
 from ...gan.presets import KNOBS, PRESETS
-from ...gan.trainer import STAGES
-from ..history import METRIC_KEYS
 from ..kinds import KINDS
+from .check_models import (ALARMS, ID, IMAGE_METRICS, METRICS, TAGS, AlarmCheck, Check,  # noqa: F401
+                           CompareCheck, ConfigCheck, ExperimentCheck, ImageMetricCheck,
+                           IterationCheck, MetricCheck, SameSeedCheck, Short, StagesCheck, Text,
+                           _kind, _Strict)
 
-ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
-METRICS = ("d_loss", "g_loss", *METRIC_KEYS)  # what a metric check may read (losses + frame metrics)
 LAYERS = ("real", "fake", "heatmap", "gradients", "manifold")
-IMAGE_METRICS = ("fid", "inception_score", "precision", "recall", "classifier_accuracy")  # metrics job
-ALARMS = ("collapse", "dropping", "d-wins", "d-dead", "oscillation", "divergence")
 MAX_RUN = 20_000  # iterations one solution action may train
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Short = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class LessonError(ValueError):
     """A lesson file that does not load; the message names the file, the step and the field."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SlowMo(_Strict):
@@ -49,11 +42,6 @@ class SlowMo(_Strict):
         if isinstance(data, dict) and True in data:
             data = {("on" if k is True else k): v for k, v in data.items()}
         return data
-
-
-def _kind(info: ValidationInfo | None) -> str:
-    """The lesson's session kind ("2d", "image"), handed down by parse_lesson (default "2d")."""
-    return ((info.context if info is not None else None) or {}).get("kind", "2d")
 
 
 def _check_names(info: ValidationInfo | None, dataset: str | None, preset: str | None,
@@ -125,104 +113,6 @@ class Question(_Strict):
         return self
 
 
-class _Check(_Strict):
-    id: Annotated[str, Field(pattern=ID)]
-    text: Short  # what the student is asked to reach
-    hint: Short  # shown while it fails
-
-
-class MetricCheck(_Check):
-    """`metric op value`, held on every recorded point over `window` iterations (0: once), by
-    iteration `within` of the run at the latest (None: any time)."""
-
-    kind: Literal["metric"]
-    metric: Literal[METRICS]  # type: ignore[valid-type]
-    op: Literal["<=", "<", ">=", ">"]
-    value: float = Field(allow_inf_nan=False)
-    window: int = Field(0, ge=0, le=100_000)
-    within: int | None = Field(None, ge=1, le=1_000_000)
-
-
-class IterationCheck(_Check):
-    """The session's iteration ≥ `at_least`."""
-
-    kind: Literal["iteration"]
-    at_least: int = Field(ge=1, le=1_000_000)
-
-
-class SameSeedCheck(_Check):
-    """Two runs from a reset with the same seed and settings reach `iteration` with the same
-    `metric` (within `tolerance`: batched and solo training sum float32 in different orders)."""
-
-    kind: Literal["same_seed"]
-    iteration: int = Field(ge=1, le=100_000)
-    metric: Literal[METRICS] = "js"  # type: ignore[valid-type]
-    tolerance: float = Field(0.0, ge=0.0, le=1.0)
-
-
-class CompareCheck(_Check):
-    """Runs from a reset on one seed reach `iteration` with at least `distinct` values of the
-    config field `field` (e.g. five losses side by side)."""
-
-    kind: Literal["compare"]
-    field: Literal["loss", "k_d", "batch_size", "pack", "unrolled_steps"]
-    distinct: int = Field(ge=2, le=10)
-    iteration: int = Field(ge=1, le=100_000)
-
-
-class StagesCheck(_Check):
-    """Every slow-motion stage (all of STAGES, or the listed indices) was shown."""
-
-    kind: Literal["stages"]
-    stages: list[Annotated[int, Field(ge=0, lt=len(STAGES))]] = Field(
-        default_factory=lambda: list(range(len(STAGES))))
-
-
-class AlarmCheck(_Check):
-    """The collapse/failure alarm raised `alarm` (engine/alarm.py) during the step."""
-
-    kind: Literal["alarm"]
-    alarm: Literal[ALARMS]  # type: ignore[valid-type]
-
-
-class ConfigCheck(_Check):
-    """A config field (dotted path, e.g. `generator.lr`) equals `equals`."""
-
-    kind: Literal["config"]
-    path: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")]
-    equals: Any
-
-    @model_validator(mode="after")
-    def _path(self, info: ValidationInfo) -> "ConfigCheck":
-        node: Any = KINDS[_kind(info)].default_config().model_dump()
-        for part in self.path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise ValueError(f"{self.path!r} is not a config field")
-            node = node[part]
-        return self
-
-
-class ImageMetricCheck(_Check):
-    """The image session's metrics job (image_session.start_metrics, `n` samples; FID on the own
-    LeNet's features, cgan classifier accuracy, …) measured in the step gives `metric op value`."""
-
-    kind: Literal["image_metric"]
-    metric: Literal[IMAGE_METRICS]  # type: ignore[valid-type]
-    op: Literal["<=", "<", ">=", ">"]
-    value: float = Field(allow_inf_nan=False)
-    n: int = Field(500, ge=100, le=5000)
-
-    @model_validator(mode="after")
-    def _image(self, info: ValidationInfo) -> "ImageMetricCheck":
-        if _kind(info) == "image":
-            return self
-        raise ValueError("an image_metric check needs a lesson of kind image")
-
-
-Check = Annotated[Union[MetricCheck, IterationCheck, SameSeedCheck, CompareCheck, StagesCheck,
-                        AlarmCheck, ConfigCheck, ImageMetricCheck], Field(discriminator="kind")]
-
-
 class Action(_Strict):
     """One thing a good student does; exactly one field is set."""
 
@@ -236,6 +126,7 @@ class Action(_Strict):
     slowmo: SlowMo | None = None
     step: int | None = Field(None, ge=1, le=20)  # presses of Step (slow motion: stage by stage)
     answer: int | str | None = None
+    experiment: Literal[True] | None = None  # press Run experiment (image sessions; waits for it)
 
     @model_validator(mode="after")
     def _one(self, info: ValidationInfo) -> "Action":
@@ -246,6 +137,8 @@ class Action(_Strict):
         _check_names(info, self.dataset, self.preset, self.knob)
         if self.slowmo is not None and _kind(info) != "2d":
             raise ValueError("slow motion is for 2D sessions")
+        if self.experiment and _kind(info) != "image":
+            raise ValueError("the retraining experiment is for image sessions")
         _check_config(self.config, None, info)
         return self
 
@@ -301,14 +194,11 @@ def _where(loc: tuple) -> str:
     """'step 3, field checks.0.value' from a pydantic location ('steps', 2, 'checks', 0, 'metric',
     'value'): steps count from 1 and a check's union tag (its kind) is left out."""
     parts = [p for i, p in enumerate(loc)
-             if not (i >= 2 and loc[i - 2] == "checks" and isinstance(loc[i - 1], int) and p in _TAGS)]
+             if not (i >= 2 and loc[i - 2] == "checks" and isinstance(loc[i - 1], int) and p in TAGS)]
     if len(parts) >= 2 and parts[0] == "steps" and isinstance(parts[1], int):
         rest = ".".join(map(str, parts[2:])) or "(the step)"
         return f"step {parts[1] + 1}, field {rest}"
     return f"field {'.'.join(map(str, parts)) or '(the lesson)'}"
-
-
-_TAGS = {"metric", "iteration", "same_seed", "compare", "stages", "alarm", "config", "image_metric"}
 
 
 def parse_lesson(text: str, name: str) -> Lesson:

@@ -15,7 +15,6 @@ import json
 import struct
 import threading
 import time
-import weakref
 from typing import Any
 
 from ..fanout import Subscriber
@@ -83,7 +82,7 @@ class LessonProgress:
         self.stages: set[int] = set()
         self._run_no, self._trainer = 0, None
         self._images, self._job, self._measured_at = None, None, -METRICS_EVERY_S
-        self._step_trainer, self._since = self._trainer_ref(), self._iteration()
+        self._step_trainer, self._since = self._trainer_serial(), self._iteration()
 
     def apply_setup(self, setup: Setup) -> None:
         """Pause, then (as given) reset to the dataset/seed, apply the preset, patch the config
@@ -134,9 +133,9 @@ class LessonProgress:
     def _do(self, cmd: str, /, **kwargs: Any) -> Any:
         return self.session.command(cmd, **kwargs).result(TIMEOUT_S)
 
-    def _trainer_ref(self):
-        t = getattr(self.session, "trainer", None)
-        return weakref.ref(t) if t is not None else None
+    def _trainer_serial(self) -> int | None:
+        """Which trainer the session runs now (a reset or a new dataset builds another)."""
+        return getattr(self.session, "trainer_serial", None)
 
     def _iteration(self) -> int:
         it = self.session.state().get("iteration")  # image sessions: in info() only
@@ -150,9 +149,9 @@ class LessonProgress:
         header = self._do("snapshot").header
         info = self.session.info()
         with self._lock:
-            trainer = getattr(self.session, "trainer", None)
-            if self._trainer is None or self._trainer() is not trainer:
-                self._trainer, self._run_no = self._trainer_ref(), self._run_no + 1
+            trainer = self._trainer_serial()
+            if self._trainer is None or self._trainer != trainer:
+                self._trainer, self._run_no = trainer, self._run_no + 1
             a = header.get("alarm") or {}
             if a.get("active"):
                 self.alarms.update([a.get("kind")] + list(a.get("kinds") or []))
@@ -163,7 +162,7 @@ class LessonProgress:
                           "g_loss": (header.get("losses") or {}).get("g"), **(header.get("metrics") or {})}
                 self.runs.append(RunEnd(self._run_no, info["seed"], info["dataset"], info["config"],
                                         it, values))
-            same = self._step_trainer is not None and self._step_trainer() is trainer
+            same = self._step_trainer is not None and self._step_trainer == trainer
             history = getattr(self.session, "history", None)  # 2D sessions keep one
             return Observation(it, info["config"], history.message() if history is not None else {},
                                self._since if same else 0, list(self.runs), set(self.alarms),
