@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install install-test chromium fuzz bench accept data clean
+.PHONY: serve test test-cluster install install-test chromium fuzz bench accept data clean
 
 # Two stamps: serving needs the project only (torch pinned first); testing adds the `test` extra
 # (pytest, playwright, schemathesis, hypothesis), installed by `make test` alone.
@@ -39,6 +39,11 @@ chromium:
 
 test: install-test chromium
 	$(PY) -m pytest
+
+# the whole REST / websocket suite again with sessions in 2 Ray worker processes (~9 min): a
+# client must not tell the modes apart (tests/cluster/ runs in make test)
+test-cluster: install-test
+	GANDOJO_WORKERS=2 $(PY) -m pytest -q tests/api tests/e2e/test_lab_compare.py tests/e2e/test_presenter.py
 
 # schemathesis over the OpenAPI schema + hypothesis over websocket messages (bounded, derandomized)
 fuzz: install-test

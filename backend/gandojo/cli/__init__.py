@@ -77,11 +77,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)  # tiny 2D models: one thread is fastest
     app = create_app(settings)
+    print(f"GAN Dojo on {app.state.device}: open http://{settings.host}:{port}", flush=True)
     if settings.workers or settings.ray_address:
         workers = app.state.manager.cluster_info()["workers"]
-        print(f"GAN Dojo: {len(workers)} Ray workers ({', '.join(sorted({w['device'] for w in workers}))})",
+        devices = ", ".join(sorted({w["device"] for w in workers}))
+        print(f"sessions run in {len(workers)} Ray worker{'s' if len(workers) != 1 else ''} ({devices})",
               flush=True)
-    print(f"GAN Dojo on {app.state.device}: open http://{settings.host}:{port}", flush=True)
     config = uvicorn.Config(app, log_level=args.log_level,
                             ws_max_size=max(settings.max_ws_message_bytes * 2, 65536),
                             ws_per_message_deflate=False)  # float32 frames do not compress

@@ -44,10 +44,10 @@ def start_cluster(settings: Settings, workers: int | None = None, address: str |
     """Connect to (or start) Ray, start the worker actors and return the gateway's manager."""
     address = address if address is not None else settings.ray_address
     local = not address
-    if not local:
-        # `ray start` turns token authentication on; a driver must say so (before Ray is imported)
-        # to send the token (~/.ray/auth_token or RAY_AUTH_TOKEN). RAY_AUTH_MODE set by the operator wins.
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    # Token authentication on, whether a token exists yet or not (Ray makes one for a new local
+    # cluster; `ray start` clusters have it on, and a driver must say so to send the token from
+    # ~/.ray/auth_token or RAY_AUTH_TOKEN). Set before Ray is imported; the operator's setting wins.
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
     ray = _ray()
     if local:
         n = max(1, workers or settings.workers or 2)
