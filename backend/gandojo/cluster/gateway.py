@@ -69,7 +69,8 @@ class HostHandle:
             raise
 
     def place(self) -> dict[str, Any]:
-        return {"worker": self.name, "node": self.info.get("node"), "device": self.info.get("device")}
+        return {"worker": self.name, "node": self.info.get("node"), "node_id": self.info.get("node_id"),
+                "device": self.info.get("device")}
 
 
 class ClusterManager(SessionManager):

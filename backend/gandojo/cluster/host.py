@@ -57,7 +57,7 @@ class SessionHost:
     # ------------------------------------------------------------------ who and where
     async def describe(self) -> dict[str, Any]:
         sessions = list(self.manager._sessions.values())
-        return {"worker": self.name, "node": socket.gethostname(), "pid": os.getpid(),
+        return {"worker": self.name, "node": socket.gethostname(), "node_id": _ray_node_id(), "pid": os.getpid(),
                 "device": self.device, "sessions": len(sessions),
                 "running": sum(1 for s in sessions if s.running),
                 "ids": [s.id for s in sessions]}
@@ -212,3 +212,12 @@ def _read(session: BaseSession, path: str, args: tuple, kwargs: dict) -> Any:
     for part in path.split("."):
         target = getattr(target, part)
     return target(*args, **kwargs) if callable(target) else target
+
+
+def _ray_node_id() -> str | None:
+    """The Ray node this host runs on (two nodes on one machine share a host name), or None outside Ray."""
+    try:
+        import ray
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+    except Exception:  # noqa: BLE001 - no Ray here (the tests drive the host directly)
+        return None
