@@ -12,8 +12,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .model import (AlarmCheck, CompareCheck, ConfigCheck, ImageMetricCheck, IterationCheck,
-                    MetricCheck, SameSeedCheck, StagesCheck)
+from .check_models import (AlarmCheck, CompareCheck, ConfigCheck, ExperimentCheck, ImageMetricCheck,
+                           IterationCheck, MetricCheck, SameSeedCheck, StagesCheck)
 
 OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, "<": operator.lt,
                                                   ">=": operator.ge, ">": operator.gt}
@@ -44,6 +44,7 @@ class Observation:
     alarms: set[str] = field(default_factory=set)
     stages: set[int] = field(default_factory=set)
     images: dict[str, Any] | None = None  # the newest metrics job result of the step (image sessions)
+    experiment: dict[str, Any] | None = None  # the newest retraining experiment result of the step
 
     def series(self, metric: str) -> list[tuple[int, float | None]]:
         """(iteration, value) of `metric` over the step (losses d_loss/g_loss or a frame metric)."""
@@ -136,25 +137,59 @@ def config(c: ConfigCheck, obs: Observation) -> Result:
     node: Any = obs.config
     for part in c.path.split("."):
         node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, tuple):  # a pair (Adam's betas) is a tuple in the config, a list in YAML
+        node = list(node)
     same = node == c.equals or (isinstance(node, (int, float)) and isinstance(c.equals, (int, float))
                                 and abs(node - c.equals) <= 1e-12 * max(1.0, abs(c.equals)))
     return Result(bool(same), f"{c.path} is {node!r} (want {c.equals!r})")
 
 
+def _image_value(c: ImageMetricCheck, m: dict[str, Any]) -> float | None:
+    """The checked number of a metrics job result: plain, DRS-filtered, or DRS minus plain."""
+    if not c.drs:
+        return m.get(c.metric)
+    d = m.get("drs") or {}
+    v, plain = d.get(c.metric), m.get(c.metric)
+    if not c.versus_plain or v is None:
+        return v
+    return None if plain is None else v - plain
+
+
 def image_metric(c: ImageMetricCheck, obs: Observation) -> Result:
     """The newest metrics job of the step (on at least `n` samples) gives `metric op value`."""
     m = obs.images
-    v = None if m is None or (m.get("n") or 0) < c.n else m.get(c.metric)
+    v = None if m is None or (m.get("n") or 0) < c.n else _image_value(c, m)
+    name = ("DRS " if c.drs else "") + c.metric + (" − plain" if c.versus_plain else "")
     if v is None:
-        why = "not measured yet" if m is None else f"not in the last measurement (n={m.get('n')})"
-        return Result(False, f"{c.metric} {why} (want {c.op} {c.value:g})")
-    return Result(OPS[c.op](v, c.value), f"{c.metric} {_fmt(v)} at iteration {m.get('iteration')} "
+        why = ("not measured yet" if m is None else
+               f"not in the last measurement (n={m.get('n')}{', no DRS' if c.drs else ''})")
+        return Result(False, f"{name} {why} (want {c.op} {c.value:g})")
+    return Result(OPS[c.op](v, c.value), f"{name} {_fmt(v)} at iteration {m.get('iteration')} "
                                          f"({m.get('n')} samples; want {c.op} {c.value:g})")
+
+
+def experiment(c: ExperimentCheck, obs: Observation) -> Result:
+    """The newest retraining experiment of the step (at least `n_train` images per mix) gives the
+    `real_percent` mix's test accuracy (minus the `versus` mix's) `op value`."""
+    e = obs.experiment
+    acc = {round(100 * r["real_fraction"]): r["test_accuracy"] for r in (e or {}).get("mixes", [])}
+    name = f"accuracy of the {c.real_percent}/{100 - c.real_percent} mix" + (
+        f" − the {c.versus}/{100 - c.versus} mix's" if c.versus is not None else "")
+    if e is None or e.get("n_train", 0) < c.n_train or c.real_percent not in acc or (
+            c.versus is not None and c.versus not in acc):
+        why = ("no experiment run in this step yet" if e is None
+               else f"not in the last experiment ({e.get('n_train')} images per mix)")
+        return Result(False, f"{name}: {why} (want {c.op} {c.value:g})")
+    v = acc[c.real_percent] - (acc[c.versus] if c.versus is not None else 0.0)
+    seen = ", ".join(f"{r}/{100 - r}: {a:.3f}" for r, a in sorted(acc.items(), reverse=True))
+    return Result(OPS[c.op](v, c.value), f"{name} {v:.3f} at iteration {e.get('iteration')} "
+                                         f"(want {c.op} {c.value:g}; {seen})")
 
 
 EVALUATORS: dict[str, Callable[[Any, Observation], Result]] = {
     "metric": metric, "iteration": iteration, "same_seed": same_seed, "compare": compare,
-    "stages": stages, "alarm": alarm, "config": config, "image_metric": image_metric}
+    "stages": stages, "alarm": alarm, "config": config, "image_metric": image_metric,
+    "experiment": experiment}
 
 
 def evaluate(check: Any, obs: Observation) -> Result:

@@ -6,7 +6,9 @@ slowmo, step, snapshot; `history`, `info()`, `subscribe`). Passed checks stay pa
 (they tick once, as on the page). Slow-motion stages are seen by a frame subscriber that reads
 only each frame's JSON header; it is attached only while the step has a stages check. On an image
 session an open image-metric check starts the session's metrics job (start_metrics) when the
-iteration moved on, at most every METRICS_EVERY_S, and reads its result when it is done.
+iteration moved on, at most every METRICS_EVERY_S, and reads its result when it is done; the
+retraining experiment is followed when one is seen running in the frames (the student's button)
+or started by a solution's `experiment` action, and its result read when it is done.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ..fanout import Subscriber
 from ..frames import MAGIC
 from ..jobs import JobBusyError
 from .checks import Observation, RunEnd, evaluate
-from .model import Action, ImageMetricCheck, Lesson, Question, Setup, StagesCheck
+from .model import Action, ExperimentCheck, ImageMetricCheck, Lesson, Question, Setup, StagesCheck
 
 TIMEOUT_S = 60.0  # how long one session command may take
 METRICS_EVERY_S = 10.0  # the page's evaluations start a metrics job at most this often
@@ -82,6 +84,7 @@ class LessonProgress:
         self.stages: set[int] = set()
         self._run_no, self._trainer = 0, None
         self._images, self._job, self._measured_at = None, None, -METRICS_EVERY_S
+        self._experiment, self._exp_jobs = None, set()  # the newest result; job ids followed
         self._step_trainer, self._since = self._trainer_serial(), self._iteration()
 
     def apply_setup(self, setup: Setup) -> None:
@@ -103,6 +106,12 @@ class LessonProgress:
         """Perform one solution action other than `run`/`step` (the runner trains those)."""
         if action.answer is not None:
             return self.answer(action.answer)
+        if action.experiment:
+            sizes = [c for c in self.step.checks if isinstance(c, ExperimentCheck)]
+            job = self.session.start_experiment(n_train=max([c.n_train for c in sizes], default=None),
+                                                epochs=max([c.epochs or 0 for c in sizes], default=0) or None)
+            self._exp_jobs.add(job.id)
+            return job
         if action.reset:
             return self._do("reset")
         for name in ("seed", "dataset"):
@@ -152,6 +161,7 @@ class LessonProgress:
             trainer = self._trainer_serial()
             if self._trainer is None or self._trainer != trainer:
                 self._trainer, self._run_no = trainer, self._run_no + 1
+            self._exp_jobs.update(j["job"] for j in header.get("jobs") or [] if j.get("kind") == "experiment")
             a = header.get("alarm") or {}
             if a.get("active"):
                 self.alarms.update([a.get("kind")] + list(a.get("kinds") or []))
@@ -166,7 +176,7 @@ class LessonProgress:
             history = getattr(self.session, "history", None)  # 2D sessions keep one
             return Observation(it, info["config"], history.message() if history is not None else {},
                                self._since if same else 0, list(self.runs), set(self.alarms),
-                               set(self.stages), self._images)
+                               set(self.stages), self._images, self._experiment)
 
     def _measure(self, wait: bool) -> None:
         """Open image-metric checks: fold in a finished metrics job, start one when the iteration
@@ -184,7 +194,8 @@ class LessonProgress:
         due = wait or time.monotonic() - self._measured_at >= METRICS_EVERY_S
         if job is None and due and last != self._iteration():
             try:
-                job = self._job = self.session.start_metrics(n=max(c.n for c in wanted))
+                job = self._job = self.session.start_metrics(n=max(c.n for c in wanted),
+                                                             drs=any(c.drs for c in wanted))
                 self._measured_at = time.monotonic()
             except JobBusyError:
                 return
@@ -194,6 +205,17 @@ class LessonProgress:
         if wait and job is not None and job.state != "running":
             self._images = job.result if job.state == "done" else self._images
             self._job = None
+
+    def _follow_experiments(self, wait: bool) -> None:
+        """The newest finished experiment job of the step becomes what experiment checks read
+        (`wait`: for the running ones first, as the headless checker does)."""
+        jobs = [j for j in map(self.session.jobs.get, list(self._exp_jobs)) if j is not None]
+        deadline = time.monotonic() + METRICS_TIMEOUT_S
+        while wait and any(j.state == "running" for j in jobs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        done = [j for j in jobs if j.state == "done" and j.result is not None]
+        if done:
+            self._experiment = max(done, key=lambda j: j.finished_at or 0.0).result
 
     def _needs_watch(self) -> bool:
         """A stages check of this step that has not ticked yet: the frame watcher must look.
@@ -231,6 +253,8 @@ class LessonProgress:
         a fresh image-metrics measurement, as the headless checker does)."""
         self.last_seen = time.monotonic()
         self._measure(wait)
+        if self._exp_jobs:
+            self._follow_experiments(wait)
         obs = self.observe()
         with self._lock:
             latched = self.passed.setdefault(self.index, set())
