@@ -84,7 +84,7 @@ class LessonProgress:
         self.stages: set[int] = set()
         self._run_no, self._trainer = 0, None
         self._images, self._job, self._measured_at = None, None, -METRICS_EVERY_S
-        self._experiment, self._exp_jobs = None, set()  # the newest result; job ids followed
+        self._experiment, self._exp_jobs = None, {}  # the newest result; jobs followed, by id
         self._step_trainer, self._since = self._trainer_serial(), self._iteration()
 
     def apply_setup(self, setup: Setup) -> None:
@@ -110,7 +110,7 @@ class LessonProgress:
             sizes = [c for c in self.step.checks if isinstance(c, ExperimentCheck)]
             job = self.session.start_experiment(n_train=max([c.n_train for c in sizes], default=None),
                                                 epochs=max([c.epochs or 0 for c in sizes], default=0) or None)
-            self._exp_jobs.add(job.id)
+            self._exp_jobs[job.id] = job
             return job
         if action.reset:
             return self._do("reset")
@@ -161,7 +161,9 @@ class LessonProgress:
             trainer = self._trainer_serial()
             if self._trainer is None or self._trainer != trainer:
                 self._trainer, self._run_no = trainer, self._run_no + 1
-            self._exp_jobs.update(j["job"] for j in header.get("jobs") or [] if j.get("kind") == "experiment")
+            for j in header.get("jobs") or []:
+                if j.get("kind") == "experiment":
+                    self._exp_jobs.setdefault(j["job"], None)
             a = header.get("alarm") or {}
             if a.get("active"):
                 self.alarms.update([a.get("kind")] + list(a.get("kinds") or []))
@@ -209,13 +211,19 @@ class LessonProgress:
     def _follow_experiments(self, wait: bool) -> None:
         """The newest finished experiment job of the step becomes what experiment checks read
         (`wait`: for the running ones first, as the headless checker does)."""
-        jobs = [j for j in map(self.session.jobs.get, list(self._exp_jobs)) if j is not None]
+        registry = getattr(self.session, "jobs", None)
+        if registry is None:  # a cluster proxy: its gateway reads the jobs on the hosts
+            registry = getattr(getattr(self.session, "gateway", None), "jobs", None)
+        for jid, job in list(self._exp_jobs.items()):
+            if job is None and registry is not None:
+                self._exp_jobs[jid] = registry.get(jid)
+        jobs = [j for j in self._exp_jobs.values() if j is not None]  # in the order they started
         deadline = time.monotonic() + METRICS_TIMEOUT_S
         while wait and any(j.state == "running" for j in jobs) and time.monotonic() < deadline:
             time.sleep(0.05)
-        done = [j for j in jobs if j.state == "done" and j.result is not None]
+        done = [j.result for j in jobs if j.state == "done" and j.result is not None]
         if done:
-            self._experiment = max(done, key=lambda j: j.finished_at or 0.0).result
+            self._experiment = done[-1]
 
     def _needs_watch(self) -> bool:
         """A stages check of this step that has not ticked yet: the frame watcher must look.
