@@ -133,7 +133,8 @@ const checkSessionAlive = bindLifetime({
   session, transport, compare, api, presenter, readouts, connect, create: () => requests.create(kinds.body()),
 });
 new SavedPanel(document.querySelector('[data-group=saved]'), { session: () => session, switchTo, notice, viewer: presenter.viewer });
-new LessonPanel({ session: () => session }); // lessons/panel.js: guided steps, checks ticking live
+// lessons/panel.js: guided steps, checks ticking live; a lesson of the other kind first switches the page's session
+new LessonPanel({ session: () => session, ensureKind: (kind, dataset) => kinds.ensure(kind, dataset) });
 
 // ---------------------------------------------------------------- frames
 const render = makeRender({

@@ -50,3 +50,30 @@ def test_a_student_completes_a_step_and_sees_its_check_tick(student, server) -> 
     assert "lesson=ganlab-sheet" in p.url or p.evaluate(
         "() => JSON.parse(localStorage.getItem('gandojo.lesson')).step") == 3
     assert not p.errors, p.errors
+
+
+def test_an_image_lesson_opened_by_url_opens_the_image_view_and_runs_there(browser, server) -> None:
+    """`?lesson=mnist-knobs` on a page that starts on a 2D dataset: the page switches to an image
+    session (the sample grid shows) and the lesson's step 1 runs on it (its setup applied there)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    p = watched_page(context)
+    try:
+        open_page(p, server, "lesson=mnist-knobs")
+        try:
+            p.wait_for_selector(f'{tid("lesson-step")}[data-step="1"]', timeout=60_000)
+        except Exception:
+            raise AssertionError(f"step 1 not shown; panel: {p.text_content(tid('lesson-panel'))!r}, "
+                                 f"errors: {p.errors}") from None
+        p.wait_for_function("() => document.body.classList.contains('view-image')")
+        assert p.locator(tid("sample-grid")).is_visible()
+        assert p.locator(tid("plot-distribution")).is_hidden()
+        assert "sigmoid" in p.text_content(tid("lesson-step"))
+        p.wait_for_selector(f'{tid("lesson-check-sigmoid")}[data-passed="false"]')
+        info = session_info(p, server)
+        assert info["kind"] == "image" and info["dataset"] == "mnist"
+        status = p.request.get(f"{server}/api/sessions/{info['id']}/lesson").json()
+        assert status["id"] == "mnist-knobs" and status["step"] == 1
+        assert "dataset=mnist" in p.url and "lesson=mnist-knobs" in p.url
+        assert not p.errors, p.errors
+    finally:
+        context.close()

@@ -56,6 +56,25 @@ export class SessionKinds {
     Object.keys(views).forEach((k) => document.body.classList.toggle(`view-${k}`, k === session.kind));
   }
 
+  /** A dataset of `kind` to open: `preferred` when it is one here, else the first available one of that kind. */
+  datasetFor(kind, preferred) {
+    if (preferred && this.kindOf(preferred) === kind && this.known(preferred)) return preferred;
+    const d = [...this.catalog.values()].find((e) => e.kind === kind && e.available);
+    return d ? d.name : null;
+  }
+
+  /** Make the page's session one of `kind` (a lesson's): switch to `preferred` or that kind's first dataset; resolves to whether it is. */
+  async ensure(kind, preferred) {
+    if (this.deps.session.kind === kind) return true;
+    const name = this.datasetFor(kind, preferred);
+    if (!name) {
+      this.deps.error(`No ${kind} dataset is served here`);
+      return false;
+    }
+    await this.switchTo(name);
+    return this.deps.session.kind === kind;
+  }
+
   /** A session of the other kind replaces the page's session (the old one ends); on failure the page stays. */
   async switchTo(name) {
     const { state } = this.deps;

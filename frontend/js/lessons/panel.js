@@ -22,10 +22,20 @@ const STYLE = `
 [data-testid=lesson-panel].collapsed{width:auto;padding:4px 8px;opacity:.92}
 .lesson-spotlight{outline:3px solid #f0a500 !important;outline-offset:2px;border-radius:3px}`;
 
+/** The dataset the lesson's step `n` trains on: the nearest setup naming one (at or before it, else after). */
+function datasetOf(lesson, n) {
+  const named = lesson.steps.map((s) => s.setup && s.setup.dataset);
+  return named.slice(0, n).reverse().find(Boolean) || named.find(Boolean) || null;
+}
+
 export class LessonPanel {
-  /** `session()` is the page's session {id, token}. */
-  constructor({ session }) {
+  /**
+   * `session()` is the page's session {id, token, kind}; `ensureKind(kind, dataset)` makes it one of the
+   * lesson's kind (an image lesson opens the image view), resolving to whether it is.
+   */
+  constructor({ session, ensureKind = async () => true }) {
     this.session = session;
+    this.ensureKind = ensureKind;
     this.lesson = null;
     this.status = null;
     this.timer = null;
@@ -95,7 +105,16 @@ export class LessonPanel {
     this.part('lesson-select').value = id;
     this.lesson = await request('GET', `/api/lessons/${id}`);
     await this.whenSession();
-    await this.enter(Math.min(Math.max(1, step), this.lesson.steps.length));
+    const n = Math.min(Math.max(1, step), this.lesson.steps.length);
+    const kind = this.lesson.kind || '2d';
+    if (this.session().kind !== kind) {
+      this.message(`opening a ${kind} session for this lesson…`);
+      if (!(await this.ensureKind(kind, datasetOf(this.lesson, n)))) {
+        this.message(`this lesson needs a ${kind} session, and none could be opened`);
+        return;
+      }
+    }
+    await this.enter(n);
   }
 
   whenSession() {
