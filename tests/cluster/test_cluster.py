@@ -168,3 +168,13 @@ def test_compare_mode_links_sessions_held_by_different_workers(cluster):
     assert [g["iteration"] for g in got] == [25, 25] and got[0]["follower"] == b["id"]
     for x in (a, b):  # B's token still controls it after the move
         assert httpx.delete(f"{base}/api/sessions/{x['id']}", headers=auth(x)).status_code == 204
+
+
+def test_the_idle_reaper_pauses_a_session_nobody_watches(make_server):
+    base = make_server("--workers", "1", GANDOJO_IDLE_PAUSE_S=2)
+    s = create(base, dataset="gaussians", seed=3)
+    assert httpx.post(f"{base}/api/sessions/{s['id']}/play", headers=auth(s)).status_code == 200
+    # no socket and no call (a read would tell the gateway that it runs): the reaper must find out
+    time.sleep(6)
+    info = httpx.get(f"{base}/api/sessions/{s['id']}").json()
+    assert not info["running"] and "nobody watched" in info["paused_reason"] and info["iteration"] > 0

@@ -204,6 +204,18 @@ class ClusterManager(SessionManager):
         session.moved(host, None)
         old.submit("delete", session.id)
 
+    def reap(self, now: float | None = None) -> None:
+        """As in one process; first learn which sessions run (an unwatched one streams nothing)."""
+        for h in [h for h in self.hosts if h.alive]:
+            try:
+                running = set(h.get("describe", timeout=30)["running_ids"])
+            except Exception:  # noqa: BLE001 - a lost or slow worker: its pump tells
+                continue
+            for s in list(self._sessions.values()):
+                if s.host is h:
+                    s.running = s.id in running
+        super().reap(now)
+
     def where(self, session: Any) -> dict[str, Any]:
         return session.host.place()
 

@@ -60,6 +60,7 @@ class SessionHost:
         return {"worker": self.name, "node": socket.gethostname(), "node_id": _ray_node_id(), "pid": os.getpid(),
                 "device": self.device, "sessions": len(sessions),
                 "running": sum(1 for s in sessions if s.running),
+                "running_ids": [s.id for s in sessions if s.running],
                 "ids": [s.id for s in sessions]}
 
     async def sessions(self) -> list[dict[str, Any]]:
