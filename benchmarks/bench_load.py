@@ -82,12 +82,13 @@ class RssSampler:
 # --------------------------------------------------------------------------- normal clients
 async def play_client(i: int, base: str, ramp: dict, stop: asyncio.Event) -> dict:
     """Create a session, play it and record frame arrival times until `stop`; `ramp` counts
-    the clients that play ("ready") or failed before ("failed")."""
+    the clients that play ("ready") or failed before ("failed") and lists the sessions ("ids")."""
     out: dict = {"times": [], "errors": []}
     counted = "failed"
     try:
         s = await asyncio.to_thread(http, "POST", f"{base}/api/sessions",
                                     {"dataset": DATASETS[i % len(DATASETS)], "seed": i}, None, 60)
+        ramp.setdefault("ids", []).append(s["id"])
         async with connect(ws_url(base, s['id'], s['token']), max_size=2**24, open_timeout=60,
                            ping_interval=None) as ws:
             await ws.send(json.dumps({"cmd": "play"}))

@@ -1,12 +1,13 @@
-"""Shared benchmark helpers: logging, rounding, /proc CPU accounting, a loopback HTTP client and a
-real `gandojo serve` subprocess (`Server`). Importing it puts the checkout's backend/ on sys.path
-when gandojo is not installed."""
+"""Shared benchmark helpers: logging, rounding, /proc CPU accounting and process trees, a loopback
+HTTP client and a real `gandojo serve` subprocess (`Server`). Importing it puts the checkout's
+backend/ on sys.path when gandojo is not installed."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -85,6 +86,56 @@ def cpu_delta(before: dict[int, float], after: dict[int, float], wall: float) ->
     """Cores used by the process over `wall` seconds, in total and per busiest thread."""
     per = sorted(((after[t] - before.get(t, 0.0)) / wall for t in after), reverse=True)
     return {"cores": rnd(sum(per), 3), "busiest_threads_cores": [rnd(p, 3) for p in per[:3]]}
+
+
+def procs() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process we can read."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()
+                cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                out[int(d)] = (int(stat[1]), cmd.strip())
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def tree(roots: set[int], table: dict | None = None) -> dict[int, str]:
+    """The processes `roots` and all their descendants: pid -> command line."""
+    table = table or procs()
+    kids: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    out, todo = {}, [p for p in roots if p in table]
+    while todo:
+        p = todo.pop()
+        if p not in out:
+            out[p] = table[p][1]
+            todo += kids.get(p, [])
+    return out
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size of `pid` in MiB (shared pages split among their users), 0.0 if unreadable."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    return next((int(ln.split()[1]) / 1024 for ln in text.splitlines() if ln.startswith("Pss:")), 0.0)
+
+
+def kill_tree(pids: set[int], sig: int = signal.SIGKILL) -> int:
+    """Send `sig` to `pids` and all their descendants (never this process); how many there were."""
+    victims = tree(pids)
+    victims.pop(os.getpid(), None)  # never this benchmark itself
+    for pid in victims:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    return len(victims)
 
 
 # --------------------------------------------------------------------------- server and HTTP
