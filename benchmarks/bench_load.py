@@ -248,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 0 <= args.clients <= 190 or not 1 <= args.seconds <= 600 or args.slow_seconds > 600:
         ap.error("--clients 0..190, --seconds 1..600, --slow-seconds <= 600")
-    server = Server("cpu")
+    # every client is 127.0.0.1: one address may hold them all (the per-client default is 50)
+    server = Server("cpu", env={"GANDOJO_MAX_SESSIONS_PER_CLIENT": str(max(1, args.clients + 1))})
     result: dict = {"goal_fps": GOAL_FPS, "cpu_count": os.cpu_count()}
     try:
         if args.clients:

@@ -180,11 +180,12 @@ class Server:
     of this process) unless `inherit_env` (e.g. to find image data through GANDOJO_DATA)."""
 
     def __init__(self, device: str = "cpu", threads: int = 1, inherit_env: bool = False,
-                 extra: tuple[str, ...] = ()) -> None:
+                 extra: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logfile = tempfile.NamedTemporaryFile(prefix="gandojo-bench-", suffix=".log", delete=False)
-        env = {k: v for k, v in os.environ.items() if inherit_env or not k.startswith("GANDOJO_")}
+        env = {**{k: v for k, v in os.environ.items() if inherit_env or not k.startswith("GANDOJO_")},
+               **(env or {})}  # settings the benchmark itself needs
         cmd = [sys.executable, "-m", "gandojo", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--device", device, "--threads", str(threads), "--log-level", "warning", *extra]
         log(f"starting server: {' '.join(cmd[1:])}")
