@@ -157,8 +157,14 @@ def test_a_session_with_nothing_checkpointed_ends_with_the_reason(cluster):
 
 def test_compare_mode_links_sessions_held_by_different_workers(cluster):
     base = cluster
-    a, b = create(base, dataset="ring8", seed=5), create(base, dataset="ring8", seed=5)
-    assert holder(base, a["id"])["worker"] != holder(base, b["id"])["worker"]
+    assert wait_for(lambda: sum(w["alive"] for w in workers(base)) >= 2, 60)  # a replacement is up
+    a, extra = create(base, dataset="ring8", seed=5), []
+    while True:  # placement fills the least loaded worker: soon one lands apart from A
+        b = create(base, dataset="ring8", seed=5)
+        if holder(base, a["id"])["worker"] != holder(base, b["id"])["worker"]:
+            break
+        extra.append(b)
+        assert len(extra) < 6, "every session went to A's worker"
     r = httpx.post(f"{base}/api/sessions/{a['id']}/link", headers=auth(a),
                    json={"follower": b["id"], "follower_token": b["token"]})
     assert r.status_code == 200, r.text
@@ -166,7 +172,7 @@ def test_compare_mode_links_sessions_held_by_different_workers(cluster):
     httpx.post(f"{base}/api/sessions/{a['id']}/step", json={"n": 25}, headers=auth(a))
     got = [httpx.get(f"{base}/api/sessions/{x['id']}").json() for x in (a, b)]
     assert [g["iteration"] for g in got] == [25, 25] and got[0]["follower"] == b["id"]
-    for x in (a, b):  # B's token still controls it after the move
+    for x in (a, b, *extra):  # B's token still controls it after the move
         assert httpx.delete(f"{base}/api/sessions/{x['id']}", headers=auth(x)).status_code == 204
 
 

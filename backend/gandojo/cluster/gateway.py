@@ -31,6 +31,7 @@ from .jobs import ClusterJobs
 from .remote import RemoteSession
 
 log = logging.getLogger("gandojo.cluster")
+POLLS_PER_S = 45  # above the 30 frames/s a session streams; each poll is one call per worker
 
 
 def choose_worker(kind: str, live: list[tuple[str, str]], held: dict[str, int]) -> str:
@@ -129,7 +130,14 @@ class ClusterManager(SessionManager):
         return next(h for h in live if h.name == name)
 
     def _pump(self, host: HostHandle) -> None:
+        """Poll `host` at most POLLS_PER_S times a second: each poll hands the newest frame of every
+        watched session (several frames of one session between two polls: only the newest goes)."""
+        last = 0.0
         while host.alive and not self._stop.is_set():
+            wait = last + 1.0 / POLLS_PER_S - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            last = time.monotonic()
             try:
                 news = host.get("poll", 0.5, timeout=30)
             except WorkerLost:

@@ -50,6 +50,7 @@ def start_cluster(settings: Settings, workers: int | None = None, address: str |
     os.environ.setdefault("RAY_AUTH_MODE", "token")
     ray = _ray()
     if local:
+        os.environ.setdefault("RAY_worker_niceness", "0")  # Ray's +15 let any other load starve them
         n = max(1, workers or settings.workers or 2)
         ray.init(num_cpus=max(n, os.cpu_count() or 1), include_dashboard=False, namespace=NAMESPACE,
                  _node_ip_address="127.0.0.1", object_store_memory=256 * 1024 * 1024,
@@ -62,14 +63,16 @@ def start_cluster(settings: Settings, workers: int | None = None, address: str |
     limits = limits or Limits.from_settings(settings)
     mode = "workers" if local else "ray"
 
-    def spawn(i: int) -> HostHandle:
-        return _start_host(ray, settings, limits, f"worker-{i}", _gpu_share(gpus, n, i), detached=not local)
+    def spawn(i: int, cpus: float = 1.0) -> HostHandle:
+        return _start_host(ray, settings, limits, f"worker-{i}", _gpu_share(gpus, n, i), cpus,
+                           detached=not local)
 
     hosts = [spawn(i) for i in range(n)]
     log.info("gandojo cluster (%s): %d workers, %s GPUs", mode, n, gpus)
+    # a replacement reserves no CPU: a cluster that lost a node may have none free, and it must start
     return ClusterManager(hosts, mode, limits, settings.max_sessions, settings.idle_pause_s,
                           settings.idle_timeout_s, settings.checkpoint_interval_s,
-                          spawn=spawn, shutdown=ray.shutdown if local else (lambda: None))
+                          spawn=lambda i: spawn(i, 0.0), shutdown=ray.shutdown if local else (lambda: None))
 
 
 def _gpu_share(gpus: float, workers: int, i: int) -> float:
@@ -82,13 +85,13 @@ def _gpu_share(gpus: float, workers: int, i: int) -> float:
 
 
 def _start_host(ray: Any, settings: Settings, limits: Limits, name: str, gpu: float,
-                detached: bool = False) -> HostHandle:
+                cpus: float = 1.0, detached: bool = False) -> HostHandle:
     """Worker `name`; `detached` (a Ray cluster of its own): it outlives this gateway, and a gateway
     started again finds it by name, with its sessions, instead of starting another."""
     device = "cuda:0" if gpu > 0 else "cpu"  # Ray sets CUDA_VISIBLE_DEVICES: the actor sees its GPU as 0
     actor_cls = ray.remote(SessionHost)
     lifetime = {"name": f"gandojo-{name}", "lifetime": "detached", "get_if_exists": True} if detached else {}
-    actor = actor_cls.options(num_cpus=1, num_gpus=gpu, max_concurrency=1000,
+    actor = actor_cls.options(num_cpus=cpus, num_gpus=gpu, max_concurrency=1000,
                               scheduling_strategy="SPREAD", **lifetime).remote(
         name, device, limits, settings.fps, settings.batching, settings.compile,
         settings.compile_mode, str(settings.data_dir) or None)
