@@ -1,15 +1,16 @@
 """The image lessons' own checks (engine/lessons/check_models.py, checks.py): DRS and DRS-vs-plain
 readings of the metrics job, the retraining experiment's mixes, Adam's betas as a list; their
-validation errors; and the `experiment` action followed to its result on a real cgan session."""
+validation errors; the `experiment` action followed to its result on a real cgan session; and the
+config steps of the dcgan and conditional-gan lessons on a real session."""
 
 from __future__ import annotations
 
 import pytest
 
 from gandojo.engine.lessons.checks import Observation, evaluate
-from gandojo.engine.lessons.model import LessonError, parse_lesson
+from gandojo.engine.lessons.model import LessonError, catalog, parse_lesson
 from gandojo.engine.lessons.progress import LessonProgress
-from gandojo.engine.lessons.runner import check_step
+from gandojo.engine.lessons.runner import check_step, check_wrong
 from gandojo.engine.manager import SessionManager
 from gandojo.gan.images.config import default_image_config
 
@@ -122,6 +123,24 @@ def test_the_experiment_action_is_followed_to_its_result_on_a_real_session() -> 
         assert r.passed, r.problems
         e = p.observe().experiment
         assert e["n_train"] == 100 and e["epochs"] == 1 and len(e["mixes"]) == 5
+    finally:
+        p.close()
+        manager.delete(session.id)
+
+
+@pytest.mark.parametrize("lesson,title", [("dcgan", "Tuning"), ("conditional-gan", "A conditional G")])
+def test_config_steps_of_the_new_image_lessons_on_a_real_session(lesson, title) -> None:
+    """The config steps of lessons 5 and 6 (no training): the mistake leaves a check unpassed,
+    the solution passes, on a real MNIST session (the training steps: benchmarks/accept_lessons.py)."""
+    les = catalog()[lesson]
+    index = next(i for i, s in enumerate(les.steps) if s.title.startswith(title))
+    manager = SessionManager()
+    session = manager.create("mnist", default_image_config(), 0)
+    p = LessonProgress(les, session)
+    try:
+        assert check_wrong(p, index) == []
+        r = check_step(p, index)
+        assert r.passed, r.problems
     finally:
         p.close()
         manager.delete(session.id)

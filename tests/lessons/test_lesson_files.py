@@ -32,7 +32,10 @@ def test_every_builtin_lesson_loads() -> None:
     lessons = catalog()
     files = sorted(p.stem for p in LESSON_DIR.glob("*.yaml"))
     assert sorted(lessons) == files
-    assert {"ganlab-sheet", "mode-collapse", "losses"} <= set(lessons)
+    assert {"ganlab-sheet", "mode-collapse", "losses", "mnist-knobs", "dcgan", "conditional-gan",
+            "divergences"} <= set(lessons)
+    assert {les.id for les in lessons.values() if les.kind == "image"} >= {
+        "mnist-knobs", "dcgan", "conditional-gan", "divergences"}
     for les in lessons.values():
         assert les.steps and les.title and les.summary
         for step in les.steps:
