@@ -1,9 +1,11 @@
 """A lecturer's dashboard in Chromium: three students' tiles appear and update as they train, a
-filter narrows them, a click puts one student's run on the projector (the read-only viewer)."""
+watched student's tile draws the thumbnail of its points, a filter narrows them, a click puts one
+student's run on the projector (the read-only viewer)."""
 
 from __future__ import annotations
 
 import httpx
+from websockets.sync.client import connect
 
 from .conftest import VIEWPORT, watched_page
 from .helpers import tid
@@ -39,6 +41,20 @@ def test_dashboard_shows_three_students_updating_and_spotlights_one(browser, ser
         httpx.post(f"{server}/api/sessions/{first['id']}/step", json={"n": 40}, headers=auth(first),
                    timeout=60).raise_for_status()
         p.wait_for_selector(f'{tile}[data-iteration="40"]', timeout=15_000)  # refreshed live
+        watched = students[2]  # its page is open: its frames exist, and the dashboard draws its points
+        url = server.replace("http://", "ws://") + f"/ws/sessions/{watched['id']}?token={watched['token']}"
+        with connect(url, max_size=2**24, open_timeout=10) as ws:
+            ws.send('{"cmd": "snapshot"}')
+            while not isinstance(ws.recv(timeout=10), bytes):
+                pass
+            canvas = f'[data-testid="class-tile"][data-session="{watched["id"]}"] canvas'
+            p.wait_for_selector(f"{canvas}[data-drawn]", timeout=15_000)  # thumbnails come every 5th refresh
+            colours = p.eval_on_selector(canvas, """(c) => {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                const seen = new Set();
+                for (let i = 0; i < d.length; i += 4) if (d[i + 3]) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+                return [...seen]; }""")
+            assert {"44,160,44", "148,103,189"} <= set(colours)  # real (green) and fake (purple) points
         httpx.post(f"{server}/api/sessions/{first['id']}/lesson", headers=auth(first), timeout=60,
                    json={"lesson": "ganlab-sheet", "step": 1}).raise_for_status()
         httpx.post(f"{server}/api/sessions/{first['id']}/lesson/answer", headers=auth(first),

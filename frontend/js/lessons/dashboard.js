@@ -1,5 +1,7 @@
 // lessons/dashboard.js — the lecturer's class dashboard (class.html?code=X#token): a tile per student refreshed
 // every second (thumbnails every 5 s), filter / sort, a click puts that student's run on the projector (read-only viewer), push a lesson step.
+// Updates are incremental: a tile's element is made once and kept, only changed text is written, the grid is
+// reordered only when the order changes, a thumbnail is redrawn only when its points changed.
 
 import { request } from '../core/api.js';
 import { byTestId, setText } from '../core/dom.js';
@@ -12,6 +14,7 @@ const token = window.location.hash.slice(1) || localStorage.getItem(`gandojo.cla
 if (token) localStorage.setItem(`gandojo.class.${code}`, token);
 let students = [];
 let refreshes = 0;
+const tiles = new Map(); // session id → its tile element, made once
 
 const fmt = (v, digits = 3) => (typeof v === 'number' ? v.toFixed(digits) : '–');
 const progress = (t) => (t.lesson ? t.lesson.step + t.lesson.checks_passed / Math.max(1, t.lesson.checks_total + 1) : 0);
@@ -28,7 +31,7 @@ const SORTS = {
 };
 
 function tileOf(t) {
-  let el = document.querySelector(`[data-testid="class-tile"][data-session="${t.session}"]`);
+  let el = tiles.get(t.session);
   if (!el) {
     el = document.createElement('div');
     el.className = 'tile';
@@ -36,19 +39,24 @@ function tileOf(t) {
     el.dataset.session = t.session;
     el.innerHTML = '<b></b><canvas width="150" height="150"></canvas><div class="stats"></div><div class="les"></div>';
     el.onclick = () => spotlight(t.session);
+    tiles.set(t.session, el);
   }
   return el;
+}
+
+function setData(el, key, value) {
+  if (el.dataset[key] !== value) el.dataset[key] = value;
 }
 
 function draw() {
   const grid = byTestId('class-grid');
   const shown = students.filter(FILTERS[byTestId('class-filter').value])
     .sort(SORTS[byTestId('class-sort').value]);
-  grid.replaceChildren(...shown.map((t) => {
+  const els = shown.map((t) => {
     const el = tileOf(t);
-    el.dataset.iteration = String(t.iteration);
-    el.dataset.alarm = t.alarm || '';
-    el.dataset.done = String(Boolean(t.lesson && t.lesson.done));
+    setData(el, 'iteration', String(t.iteration));
+    setData(el, 'alarm', t.alarm || '');
+    setData(el, 'done', String(Boolean(t.lesson && t.lesson.done)));
     setText(el.querySelector('b'), t.name);
     const modes = t.modes_total ? ` · modes ${t.modes_captured ?? '–'}/${t.modes_total}` : '';
     setText(el.querySelector('.stats'), `${t.dataset} · it ${t.iteration} · JS ${fmt(t.js)}${modes}${t.alarm ? ` · ⚠ ${t.alarm}` : ''}`);
@@ -56,21 +64,35 @@ function draw() {
     setText(el.querySelector('.les'), l ? `${l.id} step ${l.step}/${l.steps} · checks ${l.checks_passed}/${l.checks_total}${l.done ? ' ✔' : ''}` : 'no lesson');
     if (t.thumb) drawThumb(el.querySelector('canvas'), t.thumb);
     return el;
-  }));
+  });
+  const same = grid.children.length === els.length && els.every((el, i) => grid.children[i] === el);
+  if (!same) grid.replaceChildren(...els); // a new order or a new filter: one DOM change, not 100
+  const live = new Set(students.map((t) => t.session));
+  for (const sid of [...tiles.keys()]) if (!live.has(sid)) tiles.delete(sid); // ended sessions' tiles go
   setText(byTestId('class-count'), String(students.length));
 }
 
-/** Real (green) and fake (purple) points of the student's newest frame, in its view. */
+/** (x, y) byte pairs from the server's base64 (0..levels across the view, y upwards). */
+function decodePoints(b64) {
+  const raw = atob(b64 || '');
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i += 1) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+/** Real (green) and fake (purple) points of the student's newest frame, in its view (redrawn only when they changed). */
 function drawThumb(canvas, thumb) {
+  const key = `${thumb.real}|${thumb.fake}`;
+  if (canvas.thumbKey === key) return;
+  canvas.thumbKey = key;
   const ctx = canvas.getContext('2d');
-  const { x, y } = thumb.view || { x: [0, 1], y: [0, 1] };
+  const sx = canvas.width / (thumb.levels || 255);
+  const sy = canvas.height / (thumb.levels || 255);
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  for (const [pts, color] of [[thumb.real, '#2ca02c'], [thumb.fake, '#9467bd']]) {
+  for (const [b64, color] of [[thumb.real, '#2ca02c'], [thumb.fake, '#9467bd']]) {
+    const pts = decodePoints(b64);
     ctx.fillStyle = color;
-    for (const [px, py] of pts || []) {
-      ctx.fillRect(((px - x[0]) / (x[1] - x[0])) * canvas.width - 1,
-        (1 - (py - y[0]) / (y[1] - y[0])) * canvas.height - 1, 2, 2);
-    }
+    for (let i = 0; i + 1 < pts.length; i += 2) ctx.fillRect(pts[i] * sx - 1, canvas.height - pts[i + 1] * sy - 1, 2, 2);
   }
   canvas.dataset.drawn = String(Date.now());
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...engine.lessons.classes import ClassError, ClassRegistry, ClassRoom
@@ -77,10 +78,12 @@ def join_class(code: Annotated[str, Path(pattern=CODE)], classes: Classes, manag
 
 @router.get("/classes/{code}")
 def class_dashboard(code: str, classes: Classes, book: Book, cred: Credentials,
-                    thumbs: bool = False) -> dict:
-    """Every student's tile; `thumbs=true` adds a few real and fake points per 2D tile."""
+                    thumbs: bool = False) -> JSONResponse:
+    """Every student's tile; `thumbs=true` adds a few real and fake points per 2D tile (engine/lessons/
+    classes.py: 8-bit places in the view, base64). Plain JSON types already: encoded as they are
+    (no jsonable_encoder walk over 100 tiles while the students' training holds the GIL)."""
     room = _teacher(classes, code, cred)
-    return {"code": room.code, "title": room.title, "students": classes.tiles(room, book, thumbs)}
+    return JSONResponse({"code": room.code, "title": room.title, "students": classes.tiles(room, book, thumbs)})
 
 
 @router.post("/classes/{code}/push")
