@@ -1,5 +1,6 @@
 """A student in Chromium opens lesson 1 by URL, answers step 1's question (a wrong answer first),
-goes to the slow-motion step, presses Step and sees its check tick; the highlighted controls glow."""
+goes to the slow-motion step, presses Step and sees its check tick; the highlighted controls glow.
+An image lesson opened by URL switches the page to the image view and runs there."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def test_a_student_completes_a_step_and_sees_its_check_tick(student, server) -> 
 
 def test_an_image_lesson_opened_by_url_opens_the_image_view_and_runs_there(browser, server) -> None:
     """`?lesson=mnist-knobs` on a page that starts on a 2D dataset: the page switches to an image
-    session (the sample grid shows) and the lesson's step 1 runs on it (its setup applied there)."""
+    session (the sample grid shows) and the lesson's step 1 runs on it (its setup applied there);
+    a 2D lesson started from the panel then switches it back."""
     context = browser.new_context(viewport=VIEWPORT)
     p = watched_page(context)
     try:
@@ -74,6 +76,13 @@ def test_an_image_lesson_opened_by_url_opens_the_image_view_and_runs_there(brows
         status = p.request.get(f"{server}/api/sessions/{info['id']}/lesson").json()
         assert status["id"] == "mnist-knobs" and status["step"] == 1
         assert "dataset=mnist" in p.url and "lesson=mnist-knobs" in p.url
+
+        p.select_option(tid("lesson-select"), "ganlab-sheet")  # from the panel: a 2D lesson goes back to 2D
+        p.click(tid("lesson-start"))
+        p.wait_for_function("() => document.body.classList.contains('view-2d')", timeout=30_000)
+        p.wait_for_function(f"() => document.querySelector('{tid('lesson-step')}').textContent.includes('Where do you see')",
+                            timeout=30_000)
+        assert session_info(p, server)["kind"] == "2d" and p.locator(tid("sample-grid")).is_hidden()
         assert not p.errors, p.errors
     finally:
         context.close()
