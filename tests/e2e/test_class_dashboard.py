@@ -1,6 +1,7 @@
 """A lecturer's dashboard in Chromium: three students' tiles appear and update as they train, a
 watched student's tile draws the thumbnail of its points, a filter narrows them, a click puts one
-student's run on the projector (the read-only viewer)."""
+student's run on the projector (the read-only viewer); an image student's tile shows pictures of
+its sample grid."""
 
 from __future__ import annotations
 
@@ -68,5 +69,33 @@ def test_dashboard_shows_three_students_updating_and_spotlights_one(browser, ser
         p.wait_for_selector(f'{frame}[data-session="{first["id"]}"]')
         assert f"session={first['id']}&view=" in p.get_attribute(frame, "src")
         assert not p.errors, p.errors
+    finally:
+        context.close()
+
+
+def test_an_image_students_tile_shows_pictures_of_its_sample_grid(browser, server) -> None:
+    room = httpx.post(f"{server}/api/classes", json={"title": "MNIST lab"}, timeout=10).json()
+    s = create(server, dataset="mnist")
+    httpx.post(f"{server}/api/classes/{room['code']}/students", timeout=10,
+               json={"session": s["id"], "token": s["token"], "name": "ada"}).raise_for_status()
+    context = browser.new_context(viewport=VIEWPORT)
+    url = server.replace("http://", "ws://") + f"/ws/sessions/{s['id']}?token={s['token']}"
+    try:
+        with connect(url, max_size=2**24, open_timeout=10) as ws:  # the student's page: frames exist
+            ws.send('{"cmd": "snapshot"}')
+            while not isinstance(ws.recv(timeout=30), bytes):
+                pass
+            p = watched_page(context)
+            p.goto(f"{server}{room['dashboard_url']}#{room['teacher_token']}")
+            canvas = f'[data-testid="class-tile"][data-session="{s["id"]}"] canvas'
+            p.wait_for_selector(f"{canvas}[data-drawn]", timeout=30_000)
+            grays = p.eval_on_selector(canvas, """(c) => {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                const seen = new Set();
+                for (let i = 0; i < d.length; i += 4) if (d[i] === d[i + 1] && d[i] === d[i + 2] && d[i + 3] === 255) seen.add(d[i]);
+                return seen.size; }""")
+            assert grays > 20  # gray pictures, not an empty or one-colour canvas
+            assert "mnist" in p.text_content(f'[data-testid="class-tile"][data-session="{s["id"]}"]')
+            assert not p.errors, p.errors
     finally:
         context.close()

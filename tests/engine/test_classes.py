@@ -1,5 +1,6 @@
-"""The class tiles on real sessions: a thumbnail is the newest frame's points as 8-bit places in
-its view (base64), points outside the view left out, made once per frame and kept with the class."""
+"""The class tiles on real sessions and encoded frames: a 2D thumbnail is the newest frame's points
+as 8-bit places in its view (base64), points outside the view left out; an image one is the first
+sample pictures in 8-bit gray; both made once per frame and kept with the class."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import numpy as np
 
 from gandojo.engine.fanout import Subscriber
+from gandojo.engine.frames import Frame
 from gandojo.engine.lessons.classes import ClassRegistry, _points, quantize, thumbnail
 from gandojo.engine.lessons.progress import LessonBook, frame_header
 from gandojo.engine.manager import SessionManager
@@ -54,5 +56,22 @@ def test_tiles_read_the_newest_frame_once_and_thumbnail_its_points() -> None:
         m.close_all()
 
 
-def test_an_image_frame_has_no_point_thumbnail() -> None:
-    assert thumbnail(b"", {"kind": "image", "view": None}) is None
+def test_an_image_frame_thumbnail_is_its_first_sample_pictures_in_8_bit_gray() -> None:
+    rng = np.random.default_rng(0)
+    samples = rng.random((16, 28, 28), dtype=np.float32)
+    samples[0, 0, :3] = [-0.5, 1.5, np.nan]  # out of [0, 1]: clipped; NaN: black
+    data = Frame({"type": "frame", "kind": "image"}, {"samples": samples}).encode()
+    th = thumbnail(data, frame_header(data))
+    assert th["shape"] == [4, 28, 28]
+    gray = np.frombuffer(base64.b64decode(th["images"]), np.uint8).reshape(4, 28, 28)
+    assert gray[0, 0, :3].tolist() == [0, 255, 0]
+    assert np.abs(gray[1:] / 255 - samples[1:4]).max() <= 0.5 / 255 + 1e-6
+    assert thumbnail(b"", {"kind": "image", "sections": []}) is None  # no pictures in the frame
+
+
+def test_points_are_found_after_sections_of_other_shapes() -> None:
+    real = np.arange(20, dtype=np.float32).reshape(10, 2) / 20
+    data = Frame({"kind": "2d", "view": {"x": [0, 1], "y": [0, 1]}},
+                 {"heatmap": np.ones((3, 5), np.float32), "real": real}).encode()
+    assert np.array_equal(_points(data, frame_header(data), "real", 4), real[:4])
+    assert _points(data, frame_header(data), "heatmap", 4) is None  # not 2 columns

@@ -72,7 +72,7 @@ function draw() {
   setText(byTestId('class-count'), String(students.length));
 }
 
-/** (x, y) byte pairs from the server's base64 (0..levels across the view, y upwards). */
+/** Bytes from the server's base64: (x, y) pairs (0..levels across the view, y upwards) or gray pixels. */
 function decodePoints(b64) {
   const raw = atob(b64 || '');
   const out = new Uint8Array(raw.length);
@@ -80,12 +80,40 @@ function decodePoints(b64) {
   return out;
 }
 
-/** Real (green) and fake (purple) points of the student's newest frame, in its view (redrawn only when they changed). */
+/** The first pictures of an image student's sample grid (8-bit gray [n, h, w]) as a square mosaic filling the canvas. */
+function drawImages(canvas, ctx, thumb) {
+  const [n, h, w] = thumb.shape;
+  const side = Math.ceil(Math.sqrt(n));
+  const px = decodePoints(thumb.images);
+  const img = new ImageData(side * w, side * h);
+  for (let k = 0; k < n; k += 1) {
+    const x0 = (k % side) * w;
+    const y0 = Math.floor(k / side) * h;
+    for (let i = 0; i < h * w && k * h * w + i < px.length; i += 1) {
+      const o = ((y0 + Math.floor(i / w)) * side * w + x0 + (i % w)) * 4;
+      img.data.fill(px[k * h * w + i], o, o + 3);
+      img.data[o + 3] = 255;
+    }
+  }
+  const tmp = document.createElement('canvas');
+  [tmp.width, tmp.height] = [img.width, img.height];
+  tmp.getContext('2d').putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
+}
+
+/** Real (green) and fake (purple) points of the student's newest frame, in its view, or an image student's
+ * pictures (redrawn only when they changed). */
 function drawThumb(canvas, thumb) {
-  const key = `${thumb.real}|${thumb.fake}`;
+  const key = thumb.images || `${thumb.real}|${thumb.fake}`;
   if (canvas.thumbKey === key) return;
   canvas.thumbKey = key;
   const ctx = canvas.getContext('2d');
+  if (thumb.images) {
+    drawImages(canvas, ctx, thumb);
+    canvas.dataset.drawn = String(Date.now());
+    return;
+  }
   const sx = canvas.width / (thumb.levels || 255);
   const sy = canvas.height / (thumb.levels || 255);
   ctx.clearRect(0, 0, canvas.width, canvas.height);

@@ -5,7 +5,8 @@ A tile reads only what the session already has: its info, the header of its newe
 new frame is built: a dashboard of 100 students costs no training time) and the lesson progress
 as last evaluated; the header (and a thumbnail) is read once per frame and kept with the class
 until the student's next frame. A thumbnail is 150 real and 150 fake points of that frame as
-8-bit places in its view, base64 (1.1 kB a tile instead of 13 kB of JSON numbers). Student
+8-bit places in its view, base64 (1.1 kB a tile instead of 13 kB of JSON numbers); an image
+student's is the first THUMB_IMAGES pictures of its sample grid as 8-bit gray, base64. Student
 tokens never leave the server; the lecturer gets each student's viewer link (watch, never
 control) to put one run on the projector.
 """
@@ -59,17 +60,26 @@ class ClassRoom:
 
 THUMB_POINTS = 150  # real and fake points per thumbnail
 THUMB_LEVELS = 255  # a thumbnail's coordinates: 0..255 across the view (x left to right, y bottom to top)
+THUMB_IMAGES = 4  # pictures of an image student's sample grid per thumbnail (a 2×2 mosaic on the page)
+
+
+def _section(data: bytes, head: dict[str, Any], name: str, n: int) -> np.ndarray | None:
+    """The first `n` rows of section `name` of an encoded frame (engine/frames.py layout)."""
+    offset = 8 + int.from_bytes(data[4:8], "little")  # past the magic, the length and the header
+    for sec in head.get("sections") or []:
+        shape = [int(d) for d in sec["shape"]]
+        count = int(np.prod(shape))
+        if sec["name"] == name and len(shape) >= 2:
+            row = count // max(1, shape[0])
+            return np.frombuffer(data, "<f4", min(shape[0], n) * row, offset).reshape(-1, *shape[1:])
+        offset += 4 * count
+    return None
 
 
 def _points(data: bytes, head: dict[str, Any], name: str, n: int) -> np.ndarray | None:
-    """The first `n` rows of 2-column section `name` of an encoded frame (engine/frames.py layout)."""
-    offset = 8 + int.from_bytes(data[4:8], "little")  # past the magic, the length and the header
-    for sec in head.get("sections") or []:
-        count = int(np.prod(sec["shape"]))
-        if sec["name"] == name and len(sec["shape"]) == 2 and sec["shape"][1] == 2:
-            return np.frombuffer(data, "<f4", min(count, 2 * n), offset).reshape(-1, 2)
-        offset += 4 * count
-    return None
+    """The first `n` points of 2-column section `name`."""
+    arr = _section(data, head, name, n)
+    return arr if arr is not None and arr.ndim == 2 and arr.shape[1] == 2 else None
 
 
 def quantize(points: np.ndarray | None, view: dict[str, list[float]]) -> str:
@@ -89,11 +99,21 @@ def thumbnail(data: bytes, head: dict[str, Any]) -> dict[str, Any] | None:
     """A few real and fake points of the newest 2D frame and its view: the page draws the tile's
     thumbnail from them (no image is rendered on the server). `real` / `fake`: see `quantize`."""
     view = head.get("view")
+    if head.get("kind") == "image":
+        return image_thumbnail(_section(data, head, "samples", THUMB_IMAGES))
     if head.get("kind") != "2d" or not view:
         return None
     return {"view": view, "levels": THUMB_LEVELS,
             "real": quantize(_points(data, head, "real", THUMB_POINTS), view),
             "fake": quantize(_points(data, head, "fake", THUMB_POINTS), view)}
+
+
+def image_thumbnail(samples: np.ndarray | None) -> dict[str, Any] | None:
+    """The first pictures of an image frame's sample grid (values in [0, 1]) as 8-bit gray, base64."""
+    if samples is None or samples.ndim != 3 or not len(samples):
+        return None
+    gray = np.rint(np.clip(np.nan_to_num(samples), 0.0, 1.0) * 255).astype(np.uint8)
+    return {"shape": list(gray.shape), "images": base64.b64encode(gray.tobytes()).decode("ascii")}
 
 
 def _newest(s: Any, room: ClassRoom | None, thumbs: bool) -> tuple[dict[str, Any], dict | None]:
