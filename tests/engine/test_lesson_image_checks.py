@@ -144,3 +144,17 @@ def test_config_steps_of_the_new_image_lessons_on_a_real_session(lesson, title) 
     finally:
         p.close()
         manager.delete(session.id)
+
+
+def test_with_config_counts_only_measurements_under_those_settings() -> None:
+    c = _check('{id: r, kind: image_metric, metric: fid, op: "<", value: 600, '
+               'with_config: {generator: {activation: relu, betas: [0.5, 0.999]}}, text: t, hint: h}')
+    relu = default_image_config("dcgan").model_dump()
+    leaky = default_image_config("dcgan", generator={"activation": "leaky_relu"}).model_dump()
+    assert evaluate(c, _img({**PLAIN, "config": relu})).passed
+    r = evaluate(c, _img({**PLAIN, "config": leaky}))  # a good FID of the LeakyReLU G
+    assert not r.passed and "measured with other settings" in r.detail
+    assert not evaluate(c, _img(PLAIN)).passed  # a result without its config
+    with pytest.raises(LessonError, match="with_config.generator.slope is not a config field"):
+        _check('{id: r, kind: image_metric, metric: fid, op: "<", value: 600, '
+               'with_config: {generator: {slope: 0.1}}, text: t, hint: h}')

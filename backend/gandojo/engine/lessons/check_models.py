@@ -41,6 +41,15 @@ def _image_only(info: ValidationInfo | None, what: str) -> None:
         raise ValueError(f"an {what} check needs a lesson of kind image")
 
 
+def _config_paths(patch: dict[str, Any] | None, node: dict[str, Any], where: str) -> None:
+    """ValueError naming the first key of `patch` that is not a field of the config `node`."""
+    for k, v in (patch or {}).items():
+        if k not in node:
+            raise ValueError(f"{where}.{k} is not a config field")
+        if isinstance(v, dict):
+            _config_paths(v, node[k] if isinstance(node[k], dict) else {}, f"{where}.{k}")
+
+
 class _Check(_Strict):
     id: Annotated[str, Field(pattern=ID)]
     text: Short  # what the student is asked to reach
@@ -124,7 +133,9 @@ class ImageMetricCheck(_Check):
     LeNet's features, cgan classifier accuracy, …) measured in the step gives `metric op value`.
     With `drs` the value is that of the DRS-filtered samples of the same job (fid, precision,
     recall, or the acceptance rate); with `versus_plain` as well, it is the DRS value minus the
-    unfiltered one (`fid`, op `<`, value 0: DRS lowered the FID)."""
+    unfiltered one (`fid`, op `<`, value 0: DRS lowered the FID). With `with_config` (a patch-shaped
+    subset of the config, e.g. `{generator: {activation: relu}}`) only a measurement started while
+    the config had those values counts."""
 
     kind: Literal["image_metric"]
     metric: Literal[IMAGE_METRICS + ("acceptance",)]  # type: ignore[valid-type]
@@ -133,6 +144,7 @@ class ImageMetricCheck(_Check):
     n: int = Field(500, ge=100, le=5000)
     drs: bool = False
     versus_plain: bool = False
+    with_config: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _image(self, info: ValidationInfo) -> "ImageMetricCheck":
@@ -143,6 +155,7 @@ class ImageMetricCheck(_Check):
             raise ValueError("acceptance is DRS's own number: drs true, versus_plain false")
         if self.versus_plain and not self.drs:
             raise ValueError("versus_plain compares the DRS value with the plain one: set drs")
+        _config_paths(self.with_config, KINDS[_kind(info)].default_config().model_dump(), "with_config")
         return self
 
 

@@ -144,8 +144,19 @@ def config(c: ConfigCheck, obs: Observation) -> Result:
     return Result(bool(same), f"{c.path} is {node!r} (want {c.equals!r})")
 
 
+def _within(patch: dict[str, Any], config: Any) -> bool:
+    """Every value of the patch-shaped `patch` is that of `config` (pairs: lists or tuples)."""
+    if not isinstance(config, dict):
+        return False
+    return all(_within(v, config.get(k)) if isinstance(v, dict) else
+               (list(config[k]) if isinstance(config.get(k), tuple) else config.get(k)) == v
+               for k, v in patch.items())
+
+
 def _image_value(c: ImageMetricCheck, m: dict[str, Any]) -> float | None:
     """The checked number of a metrics job result: plain, DRS-filtered, or DRS minus plain."""
+    if c.with_config is not None and not _within(c.with_config, m.get("config")):
+        return None
     if not c.drs:
         return m.get(c.metric)
     d = m.get("drs") or {}
@@ -161,7 +172,9 @@ def image_metric(c: ImageMetricCheck, obs: Observation) -> Result:
     v = None if m is None or (m.get("n") or 0) < c.n else _image_value(c, m)
     name = ("DRS " if c.drs else "") + c.metric + (" − plain" if c.versus_plain else "")
     if v is None:
-        why = ("not measured yet" if m is None else
+        why = ("not measured yet" if m is None else "measured with other settings than "
+               f"{c.with_config}" if (m.get("n") or 0) >= c.n and c.with_config is not None
+               and not _within(c.with_config, m.get("config")) else
                f"not in the last measurement (n={m.get('n')}{', no DRS' if c.drs else ''})")
         return Result(False, f"{name} {why} (want {c.op} {c.value:g})")
     return Result(OPS[c.op](v, c.value), f"{name} {_fmt(v)} at iteration {m.get('iteration')} "

@@ -83,7 +83,7 @@ class LessonProgress:
         self.alarms: set[str] = set()
         self.stages: set[int] = set()
         self._run_no, self._trainer = 0, None
-        self._images, self._job, self._measured_at = None, None, -METRICS_EVERY_S
+        self._images, self._job, self._job_config, self._measured_at = None, None, None, -METRICS_EVERY_S
         self._experiment, self._exp_jobs = None, {}  # the newest result; jobs followed, by id
         self._step_trainer, self._since = self._trainer_serial(), self._iteration()
 
@@ -110,8 +110,7 @@ class LessonProgress:
             sizes = [c for c in self.step.checks if isinstance(c, ExperimentCheck)]
             job = self.session.start_experiment(n_train=max([c.n_train for c in sizes], default=None),
                                                 epochs=max([c.epochs or 0 for c in sizes], default=0) or None)
-            self._exp_jobs[job.id] = job
-            return job
+            return self._exp_jobs.setdefault(job.id, job)
         if action.reset:
             return self._do("reset")
         for name in ("seed", "dataset"):
@@ -190,7 +189,7 @@ class LessonProgress:
             return
         job = self._job
         if job is not None and job.state != "running":
-            self._images = job.result if job.state == "done" else self._images
+            self._fold(job)
             job = self._job = None
         last = None if self._images is None else self._images.get("iteration")
         due = wait or time.monotonic() - self._measured_at >= METRICS_EVERY_S
@@ -198,15 +197,19 @@ class LessonProgress:
             try:
                 job = self._job = self.session.start_metrics(n=max(c.n for c in wanted),
                                                              drs=any(c.drs for c in wanted))
-                self._measured_at = time.monotonic()
+                self._measured_at, self._job_config = time.monotonic(), self.session.info()["config"]
             except JobBusyError:
                 return
         deadline = time.monotonic() + METRICS_TIMEOUT_S
         while wait and job is not None and job.state == "running" and time.monotonic() < deadline:
             time.sleep(0.05)
         if wait and job is not None and job.state != "running":
-            self._images = job.result if job.state == "done" else self._images
+            self._fold(job)
             self._job = None
+
+    def _fold(self, job: Any) -> None:
+        """A finished metrics job's result, with the config it was started under (`with_config`)."""
+        self._images = {**job.result, "config": self._job_config} if job.state == "done" else self._images
 
     def _follow_experiments(self, wait: bool) -> None:
         """The newest finished experiment job of the step becomes what experiment checks read
