@@ -293,7 +293,9 @@ function changeDataset(name) {
 
 function updateURL() {
   const query = writeURL(state, requests.baseConfig());
-  window.history.replaceState(null, '', `${window.location.pathname}?${query}${presenter.urlSuffix()}`);
+  const open = new URLSearchParams(window.location.search); // the lesson panel's ?lesson=&step= stays
+  const lesson = open.get('lesson') ? `&${new URLSearchParams({ lesson: open.get('lesson'), step: open.get('step') || '1' })}` : '';
+  window.history.replaceState(null, '', `${window.location.pathname}?${query}${presenter.urlSuffix()}${lesson}`);
 }
 
 async function start() {

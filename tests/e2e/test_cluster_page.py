@@ -9,6 +9,8 @@ import signal
 
 import pytest
 
+from servers import wait_for
+
 from .conftest import VIEWPORT, watched_page
 from .helpers import iteration, set_running, tid, wait_iteration
 
@@ -51,9 +53,10 @@ def test_a_killed_worker_is_invisible_but_for_a_notice(cluster_page):
     sid = page.evaluate("() => window.gandojo.session.id")
     cluster = page.request.get(f"{page.base}/api/cluster").json()
     victim = next(w for w in cluster["workers"] if sid in w["sessions"])
-    page.wait_for_function(f"""async () => {{
-        const r = await fetch('/api/sessions/{sid}'); const j = await r.json();
-        return j.checkpointed && j.checkpointed.iteration === j.iteration; }}""", timeout=15_000)
+    def checkpointed_now() -> bool:  # the gateway's last autosave holds the paused state
+        j = page.request.get(f"{page.base}/api/sessions/{sid}").json()
+        return bool(j.get("checkpointed")) and j["checkpointed"]["iteration"] == j["iteration"]
+    assert wait_for(checkpointed_now, 15)
     n = iteration(page)
     os.kill(victim["pid"], signal.SIGKILL)
     page.wait_for_function("() => document.body.innerText.includes('restored from iteration')", timeout=30_000)
@@ -72,6 +75,8 @@ def test_compare_mode_works_across_workers(cluster_page):
     page = cluster_page
     page.check(tid("compare-toggle"))
     page.wait_for_function("() => window.gandojo.widgets.compare.b !== null", timeout=20_000)
+    # linked (here B first moves to A's worker, so this takes longer than in one process)
+    page.wait_for_function("() => document.body.innerText.includes('B follows A')", timeout=20_000)
     set_running(page, True)
     wait_iteration(page, ">=", iteration(page) + 100, timeout=30_000)
     set_running(page, False)

@@ -109,4 +109,7 @@ def test_timeline_scrubs_back_while_paused_and_play_returns_to_live(page):
     assert "live" in page.text_content("#timeline-label")
     assert page.is_disabled(tid("timeline-slider"))
     set_running(page, False)
-    assert page.evaluate(f"() => {DIST}.dataset.drawnIteration") == str(iteration(page)) and page.evaluate(f"() => ({TRACE})('fake').x.length") == 1000
+    # the frame of the pause arrives after the state that says paused: once drawn, plot and counter agree
+    page.wait_for_function(f"""() => {DIST}.dataset.drawnIteration === document.querySelector('{tid("iteration-counter")}')
+                                     .textContent.replace(/,/g, '')""", timeout=5_000)
+    assert page.evaluate(f"() => ({TRACE})('fake').x.length") == 1000

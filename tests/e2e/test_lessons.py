@@ -75,7 +75,7 @@ def test_an_image_lesson_opened_by_url_opens_the_image_view_and_runs_there(brows
         assert info["kind"] == "image" and info["dataset"] == "mnist"
         status = p.request.get(f"{server}/api/sessions/{info['id']}/lesson").json()
         assert status["id"] == "mnist-knobs" and status["step"] == 1
-        assert "dataset=mnist" in p.url and "lesson=mnist-knobs" in p.url
+        p.wait_for_function("() => location.search.includes('dataset=mnist') && location.search.includes('lesson=mnist-knobs')")
 
         p.select_option(tid("lesson-select"), "ganlab-sheet")  # from the panel: a 2D lesson goes back to 2D
         p.click(tid("lesson-start"))
