@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from ..engine.base import READ_ONLY, CommandUnavailable, SessionEnded
-from ..engine.fanout import FanOut, Subscriber
+from ..engine.fanout import FanOut, Subscriber, Watched
 from ..engine.kinds import KINDS
 from .errors import WorkerLost, unpack_error
 
@@ -41,7 +41,7 @@ class Gateway(Protocol):
     def save_soon(self, session: "RemoteSession") -> None: ...
 
 
-class RemoteSession:
+class RemoteSession(Watched):
     """Gateway-side proxy of one session held by `host`."""
 
     def __init__(self, gateway: Gateway, host: HostHandle, ids: Any, kind: str,
@@ -206,17 +206,6 @@ class RemoteSession:
             self.last_active = time.monotonic()
         if len(self._fan) == 0 and not self.closed:
             self.host.submit("watch", self.id, False)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._fan)
-
-    @property
-    def streaming(self) -> bool:
-        return bool(self._fan)
-
-    def latest(self) -> tuple[int, bytes] | None:
-        return self._fan.latest()
 
     def deliver(self, news: dict[str, Any]) -> None:
         """News from the host's poll: events first (in order), then the frame."""

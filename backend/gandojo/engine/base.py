@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from .commands import handles, handler_table
-from .fanout import FanOut, Subscriber
+from .fanout import FanOut, Subscriber, Watched
 from .frames import Frame
 from .limits import Limits, check_steps
 from .worker import CommandFailed, Worker
@@ -74,7 +74,7 @@ class SessionDeps:
     viewer_token: str | None = None  # watches, never controls (presenter mode)
 
 
-class BaseSession:
+class BaseSession(Watched):
     """Id, token, command table, play/pause/speed, fan-out; the subclass starts the worker (`_start`)."""
 
     kind = "base"
@@ -157,23 +157,11 @@ class BaseSession:
             t.gandojo_serial = next(_SERIALS)
         return t.gandojo_serial
 
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._fan)
-
-    @property
-    def streaming(self) -> bool:
-        """Somebody watches its frames."""
-        return bool(self._fan)
 
     @property
     def batch_group(self) -> int:
         """Members of its last batched chunk (0: it trained solo)."""
         return self.worker.batch_group if self.worker is not None else 0
-
-    def latest(self) -> tuple[int, bytes] | None:
-        """(sequence number, encoded frame) of the newest frame, if any."""
-        return self._fan.latest()
 
     def info(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -111,3 +111,22 @@ class FanOut:
         for s in subs:
             s.push(msg)
             s.notify()
+
+
+class Watched:
+    """What a session (local, or its proxy in cluster/) answers about its watchers from `_fan`."""
+
+    _fan: FanOut
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._fan)
+
+    @property
+    def streaming(self) -> bool:
+        """Somebody watches its frames."""
+        return bool(self._fan)
+
+    def latest(self) -> tuple[int, bytes] | None:
+        """(sequence number, encoded frame) of the newest frame, if any."""
+        return self._fan.latest()
