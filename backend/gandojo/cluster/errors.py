@@ -37,5 +37,12 @@ def unpack_error(packed: tuple) -> BaseException:
     return exc
 
 
+def unwrap(packed: tuple) -> Any:
+    """The value of a host's ("ok", value, ...) answer; its engine error raised for ("err", packed, ...)."""
+    if packed[0] != "ok":
+        raise unpack_error(packed[1])
+    return packed[1]
+
+
 def _plain(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool, tuple, list, dict))

@@ -23,10 +23,10 @@ from concurrent.futures import Future
 from typing import Any, Callable
 
 from ..engine import checkpoint
-from ..engine.kinds import kind_for_dataset, kind_of_checkpoint, kind_of_trainer
+from ..engine.kinds import kind_of_checkpoint, kind_of_trainer
 from ..engine.limits import Limits
 from ..engine.manager import SessionManager, new_ids
-from .errors import WorkerLost, unpack_error
+from .errors import WorkerLost, unwrap
 from .jobs import ClusterJobs
 from .remote import RemoteSession
 
@@ -154,11 +154,7 @@ class ClusterManager(SessionManager):
     # ------------------------------------------------------------------ sessions
     def create(self, dataset: str, config: Any, seed: int | None = None, owner: str | None = None,
                ids: Any = None) -> RemoteSession:
-        kind = kind_for_dataset(dataset)
-        if not isinstance(config, kind.config_model):
-            raise TypeError(f"a {kind.name} session takes a {kind.config_model.__name__}")
-        self._check_room(owner)
-        kind.check_config(self.limits, config)
+        kind = self._admit(dataset, config, owner)
         return self._place(kind.name, owner, "create", dataset, config, seed)
 
     def load(self, data: bytes, owner: str | None = None, ids: Any = None) -> RemoteSession:
@@ -176,10 +172,8 @@ class ClusterManager(SessionManager):
 
     def _place(self, kind: str, owner: str | None, method: str, *args: Any) -> RemoteSession:
         host, ids = self._pick(kind), new_ids()
-        packed = host.get(method, *args, owner, ids, timeout=300)
-        if packed[0] != "ok":
-            raise unpack_error(packed[1])
-        s = RemoteSession(self, host, ids, packed[1]["kind"], owner, packed[1]["info"])
+        made = unwrap(host.get(method, *args, owner, ids, timeout=300))
+        s = RemoteSession(self, host, ids, made["kind"], owner, made["info"])
         with self._lock:
             self._sessions[ids.sid] = s
         return s
@@ -206,9 +200,7 @@ class ClusterManager(SessionManager):
             return
         data = session.command("checkpoint").result(60)
         old = session.host
-        packed = host.get("load", data, session.owner, session.ids, timeout=120)
-        if packed[0] != "ok":
-            raise unpack_error(packed[1])
+        unwrap(host.get("load", data, session.owner, session.ids, timeout=120))
         session.moved(host, None)
         old.submit("delete", session.id)
 

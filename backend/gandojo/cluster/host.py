@@ -94,9 +94,8 @@ class SessionHost:
         return ("ok", {"kind": s.kind, "info": s.info()})
 
     async def delete(self, sid: str) -> bool:
-        self._watched.pop(sid, None)
-        self._meta.pop(sid, None)
-        self._seq.pop(sid, None)
+        for kept in (self._watched, self._sent, self._meta, self._seq):
+            kept.pop(sid, None)
         return await asyncio.to_thread(self.manager.delete, sid)
 
     async def close_all(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from ..engine.base import READ_ONLY, CommandUnavailable, SessionEnded
 from ..engine.fanout import FanOut, Subscriber, Watched
 from ..engine.kinds import KINDS
-from .errors import WorkerLost, unpack_error
+from .errors import WorkerLost, unwrap
 
 
 
@@ -138,17 +138,14 @@ class RemoteSession(Watched):
             return
         if len(packed) > 2 and packed[2] is not None:
             self._iteration = packed[2]
-        if packed[0] == "ok":
-            fut.set_result(packed[1])
-        else:
-            fut.set_exception(unpack_error(packed[1]))
+        try:
+            fut.set_result(unwrap(packed))
+        except Exception as exc:  # noqa: BLE001 - the engine's error, for the caller
+            fut.set_exception(exc)
 
     def call(self, method: str, *args: Any, timeout: float = 60.0, **kwargs: Any) -> Any:
         """A read or job start on the host (blocking); engine errors are raised as they are."""
-        packed = self.host.get("call", self.id, method, args, kwargs, timeout=timeout)
-        if packed[0] != "ok":
-            raise unpack_error(packed[1])
-        return packed[1]
+        return unwrap(self.host.get("call", self.id, method, args, kwargs, timeout=timeout))
 
     # ------------------------------------------------------------------ what the API reads
     @property
@@ -165,11 +162,11 @@ class RemoteSession(Watched):
         return self.call("state")
 
     def _here(self, info: dict[str, Any]) -> dict[str, Any]:
-        """The host's answer with what only the gateway knows: viewers, place, keep, restore."""
+        """The host's answer with what only the gateway knows: viewers, keep, checkpoint, restore
+        (where it runs: the manager's `where`, as for a local session)."""
         self.running, self._iteration = bool(info.get("running")), info.get("iteration", self._iteration)
-        where = self.host.place()
         saved = self.checkpoint
-        return {**info, "viewers": self._fan.viewers, "keep": self.keep, **where,
+        return {**info, "viewers": self._fan.viewers, "keep": self.keep,
                 "checkpointed": None if saved is None else {"iteration": saved[0],
                                                             "age_s": round(time.monotonic() - saved[2], 1)},
                 **({"restored_from": self.restored_from} if self.restored_from is not None else {})}

@@ -20,7 +20,7 @@ from .batcher import Batcher
 from .budget import FrameBudget
 from .compiler import StepCompiler
 from .jobs import JobRegistry
-from .kinds import kind_for_dataset, kind_of_checkpoint, kind_of_trainer
+from .kinds import Kind, kind_for_dataset, kind_of_checkpoint, kind_of_trainer
 from .limits import Limits
 from .store import SessionStore
 
@@ -97,16 +97,22 @@ class SessionManager:
         `config` (that kind's config model), a random seed unless given, held by client `owner`
         (an address; None: not counted per client). LimitError before anything is built;
         KeyError / DataError when the dataset is unknown or (images) not on this machine."""
+        kind = self._admit(dataset, config, owner)
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+        trainer = kind.new_trainer(dataset, config, seed, self.device, self.data_root)
+        return self.adopt(trainer, owner, ids)
+
+    def _admit(self, dataset: str, config: BaseModel, owner: str | None) -> Kind:
+        """The kind of a new `dataset` session, if `config` is that kind's model, within the limits
+        and there is room for it (TypeError, LimitError, SessionLimitError) — before anything is built."""
         kind = kind_for_dataset(dataset)
         if not isinstance(config, kind.config_model):
             raise TypeError(f"a {kind.name} session takes a {kind.config_model.__name__}, "
                             f"not a {type(config).__name__}")
         self._check_room(owner)
         kind.check_config(self.limits, config)
-        if seed is None:
-            seed = secrets.randbelow(2**31)
-        trainer = kind.new_trainer(dataset, config, seed, self.device, self.data_root)
-        return self.adopt(trainer, owner, ids)
+        return kind
 
     create_image = create  # the former name of image creation (same checks, same order)
 
